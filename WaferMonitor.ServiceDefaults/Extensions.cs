@@ -1,0 +1,142 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Logs;
+using Polly.Registry;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Discovery;
+using WaferMonitor.ServiceDefaults.Health;
+using WaferMonitor.ServiceDefaults.Logging;
+using WaferMonitor.ServiceDefaults.Metrics;
+using WaferMonitor.ServiceDefaults.Resilience;
+using WaferMonitor.ServiceDefaults.Telemetry;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Cross-cutting concerns every WaferMonitor service shares, in the shape of Aspire's ServiceDefaults project:
+/// telemetry, <c>/metrics</c>, health, resilience, service discovery, logging.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    public const string LiveTag = "live";
+
+    /// <param name="defaultPort">The standalone port (DESIGN.md §4.6), used when no URL is configured.</param>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, int defaultPort)
+        where TBuilder : IHostApplicationBuilder
+    {
+        var entry = Assembly.GetEntryAssembly();
+        var defaultName = (entry?.GetName().Name ?? "wafermonitor").Replace("WaferMonitor.", "", StringComparison.Ordinal).ToLowerInvariant();
+        builder.Services.AddOptions<ServiceIdentity>().Configure(identity =>
+        {
+            identity.Name = builder.Configuration["OTEL_SERVICE_NAME"] ?? defaultName;
+            identity.Version = entry is null ? identity.Version : ServiceIdentity.VersionOf(entry);
+            identity.Environment = builder.Environment.EnvironmentName.ToLowerInvariant();
+        });
+
+        UseDefaultPort(builder, defaultPort);
+        builder.AddJsonLogging();
+        builder.AddTelemetry();
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy("running"), [LiveTag]);
+        builder.AddHttpClientDefaults();
+        builder.Services.Configure<JsonOptions>(options => WireJson.Apply(options.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Declares which site this process serves, for logs, health and telemetry.</summary>
+    public static void AddServiceSite<TOptions>(this IServiceCollection services, Func<TOptions, string?> site)
+        where TOptions : class =>
+        services.AddOptions<ServiceIdentity>().Configure<IOptions<TOptions>>((identity, options) => identity.Site = site(options.Value));
+
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health");
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync });
+        app.MapGet("/metrics", async (PrometheusScrapeEndpoint endpoint, HttpContext context) =>
+                Results.Text(await endpoint.ScrapeAsync(context.RequestAborted), PrometheusTextFormat.ContentType))
+            .ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>
+    /// Runs the service; a configuration problem found at start-up ends it with one line naming the key and exit code 2
+    /// instead of a stack trace.
+    /// </summary>
+    public static async Task<int> RunServiceAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.RunAsync();
+            return 0;
+        }
+        catch (OptionsValidationException ex)
+        {
+            var name = app.Services.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name;
+            await Console.Error.WriteLineAsync($"{name}: configuration error: {string.Join("; ", ex.Failures)}");
+            return 2;
+        }
+    }
+
+    private static void UseDefaultPort(IHostApplicationBuilder builder, int defaultPort)
+    {
+        var configured = builder.Configuration[WebHostDefaults.ServerUrlsKey]
+            ?? builder.Configuration["ASPNETCORE_URLS"]
+            ?? builder.Configuration["HTTP_PORTS"]
+            ?? builder.Configuration["ASPNETCORE_HTTP_PORTS"];
+        var hasKestrelEndpoints = builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (configured is null && !hasKestrelEndpoints)
+            builder.Configuration[WebHostDefaults.ServerUrlsKey] = $"http://localhost:{defaultPort}";
+    }
+
+    private static void AddJsonLogging(this IHostApplicationBuilder builder)
+    {
+        // Inserted first so it wins over the built-in formatter of the same name (the first registration of a name is used).
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<ConsoleFormatter, JsonLineConsoleFormatter>());
+        builder.Services.PostConfigure<ConsoleLoggerOptions>(options => options.FormatterName ??= JsonLineConsoleFormatter.FormatterName);
+        builder.Logging.Configure(options => options.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+    }
+
+    private static void AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        var otlpEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        builder.Services.AddSingleton<PrometheusScrapeEndpoint>();
+        builder.Services.AddSingleton<TelemetrySources>();
+        builder.Services.AddHostedService(sp => new TelemetryProviders(
+            sp.GetRequiredService<IOptions<ServiceIdentity>>().Value,
+            sp.GetRequiredService<PrometheusScrapeEndpoint>(),
+            sp.GetRequiredService<TelemetrySources>(),
+            string.IsNullOrWhiteSpace(otlpEndpoint) ? null : otlpEndpoint));
+        if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+            builder.Logging.AddOpenTelemetry(logging => logging.AddOtlpExporter());
+    }
+
+    private static void AddHttpClientDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ServiceEndpointResolver>();
+        builder.Services.AddSingleton<ResiliencePipelineRegistry<string>>();
+        builder.Services.AddValidatedOptions<HttpResilienceOptions>(HttpResilienceOptions.SectionName);
+        builder.Services.AddTransient<ServiceDiscoveryHandler>();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddHttpMessageHandler(sp => new ResilienceHandler(
+                http.Name,
+                sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
+                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+            http.AddHttpMessageHandler<ServiceDiscoveryHandler>();
+        });
+    }
+}

@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+using WaferMonitor.ServiceDefaults.Configuration;
+
+namespace WaferMonitor.ServiceDefaults.Resilience;
+
+/// <summary>Resilience of every outgoing <see cref="HttpClient"/>; bound from <c>Resilience:Http</c>.</summary>
+public sealed class HttpResilienceOptions
+{
+    public const string SectionName = "Resilience:Http";
+
+    public Duration TotalTimeout { get; set; } = Duration.FromSeconds(30);
+    public Duration AttemptTimeout { get; set; } = Duration.FromSeconds(10);
+
+    [Range(0, 10)]
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    public Duration RetryBaseDelay { get; set; } = Duration.FromSeconds(0.2);
+
+    [Range(0.01, 1.0)]
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    [Range(2, int.MaxValue)]
+    public int BreakerMinimumThroughput { get; set; } = 10;
+
+    public Duration BreakerSamplingDuration { get; set; } = Duration.FromSeconds(30);
+    public Duration BreakerBreakDuration { get; set; } = Duration.FromSeconds(5);
+}
