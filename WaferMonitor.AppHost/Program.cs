@@ -1,1 +1,65 @@
-return 0;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using WaferMonitor.AppHost;
+using WaferMonitor.AppHost.Hosting;
+
+var sites = new Option<string>("--sites") { Description = "Comma-separated site ids", DefaultValueFactory = _ => "fab1,fab2" };
+var postgres = new Option<string?>("--postgres") { Description = "Use this PostgreSQL server (connection string) instead of an embedded one" };
+var stateDir = new Option<string>("--state-dir")
+{
+    Description = "Where the local fab keeps its state (database, spools, logs, endpoints.json)",
+    DefaultValueFactory = _ => Path.Combine(RepositoryLayout.Root, ".wafermonitor"),
+};
+
+var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, stateDir };
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (siteList.Length == 0 || siteList.Any(s => !SiteIds.IsValid(s)))
+    {
+        await Console.Error.WriteLineAsync($"--sites: '{parse.GetValue(sites)}' must be a comma list of site ids such as fab1,fab2");
+        return 2;
+    }
+    var options = new FabOptions
+    {
+        Sites = siteList,
+        StateDirectory = parse.GetValue(stateDir)!,
+        PostgresConnectionString = parse.GetValue(postgres),
+    };
+    return await RunFabAsync(options);
+});
+return await root.Parse(args).InvokeAsync();
+
+static async Task<int> RunFabAsync(FabOptions options)
+{
+    using var shutdown = new CancellationTokenSource();
+    void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        shutdown.Cancel();
+    }
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+    await using var app = FabTopology.Declare(options).Build(Console.Out);
+    try
+    {
+        await app.StartAsync(TimeSpan.FromMinutes(2), shutdown.Token);
+        Console.WriteLine("The fab is running. Press Ctrl+C to stop it.");
+        await Task.Delay(Timeout.Infinite, shutdown.Token);
+    }
+    catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+    {
+    }
+    catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+    {
+        await Console.Error.WriteLineAsync($"apphost: {ex.Message}");
+        Console.WriteLine("Stopping…");
+        await app.StopAsync();
+        return 1;
+    }
+    Console.WriteLine("Stopping…");
+    await app.StopAsync();
+    Console.WriteLine("Stopped.");
+    return 0;
+}

@@ -1,0 +1,50 @@
+using WaferMonitor.AppHost.Hosting;
+
+namespace WaferMonitor.AppHost;
+
+public sealed record FabOptions
+{
+    public IReadOnlyList<string> Sites { get; init; } = ["fab1", "fab2"];
+    public string StateDirectory { get; init; } = ".wafermonitor";
+    public string? PostgresConnectionString { get; init; }
+
+    /// <summary>Trades durability for speed (fsync off) — for test fabs whose data is thrown away.</summary>
+    public bool ThrowawayDatabase { get; init; }
+
+    /// <summary>Extra environment for every service (e.g. shorter intervals in tests).</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>The local fab: one PostgreSQL with a database per site; per site LocalApi, Sidecar and Archiver; one CentralApi.</summary>
+public static class FabTopology
+{
+    public static DistributedApplicationBuilder Declare(FabOptions options)
+    {
+        var builder = new DistributedApplicationBuilder(options.StateDirectory);
+        var postgres = builder.AddPostgres("postgres", options.PostgresConnectionString, options.ThrowawayDatabase);
+        var central = builder.AddProject("central", "CentralApi");
+        foreach (var site in options.Sites)
+        {
+            var database = builder.AddDatabase(postgres, $"monitor-{site}");
+            var localApi = builder.AddProject($"localapi-{site}", "LocalApi")
+                .WithReference(database, connectionName: "monitor")
+                .WithEnvironment("LocalApi__SiteId", site);
+            builder.AddProject($"sidecar-{site}", "Sidecar")
+                .WithReference(localApi)
+                .WithEnvironment("Sidecar__SiteId", site)
+                .WithEnvironment("Sidecar__LocalApiUrl", $"http://localapi-{site}")
+                .WithEnvironment("Spool__Directory", Path.Combine(builder.StateDirectory, "spool", site));
+            builder.AddProject($"archiver-{site}", "Archiver")
+                .WithReference(database, connectionName: "monitor")
+                .WaitFor(localApi)
+                .WithEnvironment("Archiver__SiteId", site);
+            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+        }
+        foreach (var project in builder.Projects)
+        {
+            foreach (var (key, value) in options.ServiceEnvironment)
+                project.WithEnvironment(key, value);
+        }
+        return builder;
+    }
+}

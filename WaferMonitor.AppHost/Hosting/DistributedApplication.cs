@@ -1,0 +1,149 @@
+using System.Text.Json;
+
+namespace WaferMonitor.AppHost.Hosting;
+
+/// <summary>Declares resources in Aspire's vocabulary (add, reference, wait for) before the application runs.</summary>
+public sealed class DistributedApplicationBuilder(string stateDirectory)
+{
+    private readonly List<Resource> resources = [];
+
+    public string StateDirectory { get; } = Path.GetFullPath(stateDirectory);
+
+    public IEnumerable<ProjectResource> Projects => resources.OfType<ProjectResource>();
+
+    /// <summary>An external server when <paramref name="connectionString"/> is given, else an embedded one.</summary>
+    public PostgresResource AddPostgres(string name, string? connectionString = null, bool throwaway = false) =>
+        Add(new PostgresResource(name, connectionString, throwaway));
+
+    public DatabaseResource AddDatabase(PostgresResource server, string name) => Add(server.AddDatabase(name));
+
+    public ProjectResource AddProject(string name, string serviceProject) => Add(new ProjectResource(name, serviceProject));
+
+    public DistributedApplication Build(TextWriter console, bool quiet = false) =>
+        new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet)));
+
+    private T Add<T>(T resource) where T : Resource
+    {
+        if (resources.Any(r => r.Name == resource.Name))
+            throw new InvalidOperationException($"a resource named {resource.Name} already exists");
+        resources.Add(resource);
+        return resource;
+    }
+}
+
+/// <summary>
+/// Runs declared resources: each starts once everything it waits for is ready; when all are ready the endpoint table is
+/// printed and <c>endpoints.json</c> written; stopping goes in reverse dependency order.
+/// </summary>
+public sealed class DistributedApplication : IAsyncDisposable
+{
+    private readonly IReadOnlyList<Resource> resources;
+    private readonly HostContext context;
+    private readonly List<Resource> started = [];
+    private bool stopped;
+
+    internal DistributedApplication(IReadOnlyList<Resource> resources, HostContext context)
+    {
+        this.resources = resources;
+        this.context = context;
+    }
+
+    public IReadOnlyList<Resource> Resources => resources;
+    public string StateDirectory => context.StateDirectory;
+    public string EndpointsFile => Path.Combine(context.StateDirectory, "endpoints.json");
+
+    public T Get<T>(string name) where T : Resource =>
+        resources.OfType<T>().FirstOrDefault(r => r.Name == name) ?? throw new KeyNotFoundException($"no resource named {name}");
+
+    public Uri GetEndpoint(string name) => Get<ProjectResource>(name).Url;
+
+    public HttpClient CreateHttpClient(string name) => new() { BaseAddress = GetEndpoint(name), Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task StartAsync(TimeSpan readyTimeout, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(context.StateDirectory);
+        File.Delete(EndpointsFile);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(readyTimeout);
+        var ready = new Dictionary<Resource, Task>();
+        foreach (var resource in resources)
+            ready[resource] = StartWhenReadyAsync(resource, ready, timeout.Token);
+        try
+        {
+            await Task.WhenAll(ready.Values);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var waiting = resources.Where(r => r.State != ResourceState.Running).Select(r => $"{r.Name} ({r.State})");
+            throw new TimeoutException($"not ready within {readyTimeout.TotalSeconds:0}s: {string.Join(", ", waiting)}");
+        }
+        await WriteEndpointsAsync(cancellationToken);
+        context.Console.Always(Table());
+    }
+
+    private async Task StartWhenReadyAsync(Resource resource, Dictionary<Resource, Task> ready, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        await Task.WhenAll(resource.WaitsFor.Select(dependency => ready[dependency]));
+        resource.State = ResourceState.Starting;
+        lock (started)
+            started.Add(resource);
+        await resource.StartAsync(context, cancellationToken);
+        await resource.WaitReadyAsync(cancellationToken);
+        resource.State = ResourceState.Running;
+        context.Console.Info($"{resource.Name}: ready");
+    }
+
+    public async Task StopAsync()
+    {
+        if (stopped)
+            return;
+        stopped = true;
+        List<Resource> toStop;
+        lock (started)
+            toStop = [.. started];
+        // Dependents first, then what they depend on; resources with no dependency relation stop together.
+        while (toStop.Count > 0)
+        {
+            var wave = toStop.Where(r => !toStop.Any(other => other.WaitsFor.Contains(r))).ToList();
+            foreach (var resource in wave)
+                resource.State = ResourceState.Stopping;
+            await Task.WhenAll(wave.Select(r => r.StopAsync()));
+            foreach (var resource in wave)
+            {
+                resource.State = ResourceState.Stopped;
+                toStop.Remove(resource);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task WriteEndpointsAsync(CancellationToken cancellationToken)
+    {
+        var entries = resources.ToDictionary(r => r.Name, r => r.Describe());
+        var document = new Dictionary<string, object>
+        {
+            ["resources"] = entries.ToDictionary(
+                e => e.Key,
+                e => e.Value.Url is not null
+                    ? (object)new Dictionary<string, string> { ["url"] = e.Value.Url }
+                    : new Dictionary<string, string> { ["connectionString"] = e.Value.ConnectionString ?? "" }),
+        };
+        var temporary = EndpointsFile + ".tmp";
+        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(document, IndentedJson), cancellationToken);
+        File.Move(temporary, EndpointsFile, overwrite: true);
+    }
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    public string Table()
+    {
+        var rows = resources.Select(r => (r.Name, State: r.State.ToString(), Where: r.Describe().Url ?? r.Describe().ConnectionString ?? "")).ToList();
+        var nameWidth = Math.Max(8, rows.Max(r => r.Name.Length));
+        var lines = new List<string> { "", $"{"RESOURCE".PadRight(nameWidth)}  {"STATE",-9}  ENDPOINT" };
+        lines.AddRange(rows.Select(r => $"{r.Name.PadRight(nameWidth)}  {r.State,-9}  {r.Where}"));
+        lines.Add($"endpoints: {EndpointsFile}");
+        return string.Join(Environment.NewLine, lines);
+    }
+}

@@ -1,0 +1,32 @@
+namespace WaferMonitor.AppHost.Hosting;
+
+public enum ResourceState { Pending, Starting, Running, Restarting, Failed, Stopping, Stopped }
+
+/// <summary>Something the AppHost runs or connects to, named as in <c>endpoints.json</c>.</summary>
+public abstract class Resource(string name)
+{
+    public string Name { get; } = name;
+    public ResourceState State { get; internal set; } = ResourceState.Pending;
+    public List<Resource> WaitsFor { get; } = [];
+
+    /// <summary>
+    /// What a dependent receives when it references this resource: environment variable → value, evaluated when the
+    /// dependent starts (a port or connection string is known only once this resource runs).
+    /// </summary>
+    internal abstract IEnumerable<KeyValuePair<string, Func<string>>> ReferenceEnvironment(string? connectionName);
+
+    internal abstract Task StartAsync(HostContext context, CancellationToken cancellationToken);
+    internal abstract Task WaitReadyAsync(CancellationToken cancellationToken);
+    internal abstract Task StopAsync();
+    internal abstract EndpointEntry Describe();
+}
+
+public sealed record EndpointEntry(string? Url = null, string? ConnectionString = null);
+
+/// <summary>Shared facilities for resources while the application runs.</summary>
+internal sealed class HostContext(string stateDirectory, ConsoleSink console)
+{
+    public string StateDirectory { get; } = stateDirectory;
+    public ConsoleSink Console { get; } = console;
+    public string LogDirectory => Path.Combine(StateDirectory, "logs");
+}

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Ingest;
+
+namespace WaferMonitor.LocalApi.Ingest;
+
+public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
+
+/// <summary>
+/// Stores a batch in one transaction with a constant number of round trips: claim idempotency keys, upsert folded
+/// projections, then COPY the new events under the commit-order lock.
+/// </summary>
+internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics)
+{
+    /// <summary>
+    /// Held from the event COPY until commit. Sequences are not handed out in commit order, so event seqs are drawn only
+    /// while holding this lock: a transaction that draws later also commits later, and "everything after seq X" never
+    /// skips an event that commits afterwards with a smaller seq. The lock is released after the commit is visible.
+    /// </summary>
+    private const long CommitOrderLockId = 0x57_4D_53_45_51; // "WMSEQ"
+
+    public const string NotifyChannel = "wafermonitor_events";
+
+    public async Task<StoreResult> StoreAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken)
+    {
+        if (items.Count == 0)
+            return new StoreResult(0, 0, null);
+        var started = Stopwatch.GetTimestamp();
+
+        var unique = new List<IngestItem>(items.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (seen.Add(item.Event.IdempotencyKey))
+                unique.Add(item);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var (claimed, ingestedAt) = await ClaimKeysAsync(connection, unique, cancellationToken);
+        var fresh = unique.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList();
+        long? lastSeq = null;
+        if (fresh.Count > 0)
+        {
+            var events = fresh.Select(i => i.Event).ToList();
+            await UpsertAppsAsync(connection, events, cancellationToken);
+            await UpsertEntitiesAsync(connection, "job", EntityFold.Fold(events, EntityTypes.Job), cancellationToken);
+            await UpsertEntitiesAsync(connection, "subjob", EntityFold.Fold(events, EntityTypes.Subjob), cancellationToken);
+            lastSeq = await AppendEventsAsync(connection, fresh, ingestedAt, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+
+        metrics.RecordBatch(fresh, items.Count - fresh.Count, Stopwatch.GetElapsedTime(started));
+        return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
+    }
+
+    /// <returns>The keys this batch claimed, and the transaction's ingest time (the database's clock, the partition key).</returns>
+    private static async Task<(HashSet<string> Claimed, DateTime IngestedAt)> ClaimKeysAsync(
+        NpgsqlConnection connection, List<IngestItem> items, CancellationToken cancellationToken)
+    {
+        // Sorted so concurrent batches sharing keys wait on each other in one order instead of deadlocking.
+        var keys = items.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO event_key (idempotency_key, ingested_at)
+            SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+            ON CONFLICT DO NOTHING
+            RETURNING idempotency_key, ingested_at
+            """, connection);
+        command.Parameters.AddWithValue("keys", keys);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var ingestedAt = default(DateTime);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(reader.GetString(0));
+            ingestedAt = reader.GetDateTime(1);
+        }
+        return (claimed, ingestedAt);
+    }
+
+    private static async Task UpsertAppsAsync(NpgsqlConnection connection, List<WireEvent> events, CancellationToken cancellationToken)
+    {
+        var apps = events.GroupBy(e => e.App.AppId)
+            .Select(g => g.MaxBy(e => e.Event.At)!.App)
+            .OrderBy(a => a.AppId)
+            .ToList();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO app AS a (app_id, name, version)
+            SELECT * FROM unnest(@ids::uuid[], @names::text[], @versions::text[])
+            ON CONFLICT (app_id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version, last_seen_at = now()
+            """, connection);
+        command.Parameters.AddWithValue("ids", apps.Select(a => a.AppId).ToArray());
+        command.Parameters.AddWithValue("names", apps.Select(a => a.Name).ToArray());
+        command.Parameters.AddWithValue("versions", apps.Select(a => a.Version).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task UpsertEntitiesAsync(
+        NpgsqlConnection connection, string table, IReadOnlyList<EntityFold> folds, CancellationToken cancellationToken)
+    {
+        if (folds.Count == 0)
+            return;
+        var isJob = table == "job";
+        var idColumn = isJob ? "job_id" : "subjob_id";
+        var keyColumn = isJob ? "job_key" : "sub_key";
+        var parentColumns = isJob ? "" : "job_id, ";
+        var parentValues = isJob ? "" : "@parents::uuid[], ";
+        const string newer = "(EXCLUDED.winner_at IS NOT NULL AND (t.winner_at IS NULL OR (EXCLUDED.winner_at, EXCLUDED.winner_key) > (t.winner_at, t.winner_key)))";
+        var sql = $"""
+            INSERT INTO {table} AS t ({idColumn}, {parentColumns}site_id, app_id, app_name, app_version, {keyColumn},
+                first_started_at, first_any_at, winner_at, winner_key, winner_status, winner_duration_s, cpu_user_s, cpu_system_s,
+                mem_max_mb, metadata, metadata_stamps, last_event_at)
+            SELECT * FROM unnest(@ids::uuid[], {parentValues}@sites::text[], @app_ids::uuid[], @app_names::text[], @app_versions::text[],
+                @keys::text[], @first_started::timestamptz[], @first_any::timestamptz[], @winner_at::timestamptz[],
+                @winner_key::text[], @winner_status::text[], @winner_duration::float8[], @cpu_user::float8[], @cpu_system::float8[],
+                @mem_max::float8[], @metadata::jsonb[], @stamps::jsonb[], @last_event::timestamptz[])
+            ON CONFLICT ({idColumn}) DO UPDATE SET
+                {keyColumn} = COALESCE(t.{keyColumn}, EXCLUDED.{keyColumn}),
+                first_started_at = LEAST(t.first_started_at, EXCLUDED.first_started_at),
+                first_any_at = LEAST(t.first_any_at, EXCLUDED.first_any_at),
+                winner_at = CASE WHEN {newer} THEN EXCLUDED.winner_at ELSE t.winner_at END,
+                winner_status = CASE WHEN {newer} THEN EXCLUDED.winner_status ELSE t.winner_status END,
+                winner_duration_s = CASE WHEN {newer} THEN EXCLUDED.winner_duration_s ELSE t.winner_duration_s END,
+                cpu_user_s = CASE WHEN {newer} THEN EXCLUDED.cpu_user_s ELSE t.cpu_user_s END,
+                cpu_system_s = CASE WHEN {newer} THEN EXCLUDED.cpu_system_s ELSE t.cpu_system_s END,
+                winner_key = CASE WHEN {newer} THEN EXCLUDED.winner_key ELSE t.winner_key END,
+                mem_max_mb = GREATEST(t.mem_max_mb, EXCLUDED.mem_max_mb),
+                (metadata, metadata_stamps) = (
+                    SELECT CASE WHEN EXCLUDED.metadata_stamps IS NULL THEN t.metadata ELSE m.metadata END,
+                           CASE WHEN EXCLUDED.metadata_stamps IS NULL THEN t.metadata_stamps ELSE m.stamps END
+                    FROM wm_merge_metadata(t.metadata, t.metadata_stamps, EXCLUDED.metadata, EXCLUDED.metadata_stamps) m),
+                last_event_at = GREATEST(t.last_event_at, EXCLUDED.last_event_at),
+                updated_at = now()
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        var p = command.Parameters;
+        p.AddWithValue("ids", folds.Select(f => f.EntityId).ToArray());
+        if (!isJob)
+            p.AddWithValue("parents", folds.Select(f => f.ParentId!.Value).ToArray());
+        p.AddWithValue("sites", folds.Select(f => f.SiteId).ToArray());
+        p.AddWithValue("app_ids", folds.Select(f => f.App.AppId).ToArray());
+        p.AddWithValue("app_names", folds.Select(f => f.App.Name).ToArray());
+        p.AddWithValue("app_versions", folds.Select(f => f.App.Version).ToArray());
+        p.Add(Array("keys", folds.Select(f => f.Key).ToArray(), NpgsqlDbType.Text));
+        p.Add(Array("first_started", folds.Select(f => f.FirstStartedAt).ToArray(), NpgsqlDbType.TimestampTz));
+        p.AddWithValue("first_any", folds.Select(f => f.FirstAnyAt).ToArray());
+        p.Add(Array("winner_at", folds.Select(f => f.Winner?.At).ToArray(), NpgsqlDbType.TimestampTz));
+        p.Add(Array("winner_key", folds.Select(f => f.Winner?.Key).ToArray(), NpgsqlDbType.Text));
+        p.Add(Array("winner_status", folds.Select(f => f.Winner?.Status).ToArray(), NpgsqlDbType.Text));
+        p.Add(Array("winner_duration", folds.Select(f => f.Winner?.DurationS).ToArray(), NpgsqlDbType.Double));
+        p.Add(Array("cpu_user", folds.Select(f => f.Winner?.CpuUserS).ToArray(), NpgsqlDbType.Double));
+        p.Add(Array("cpu_system", folds.Select(f => f.Winner?.CpuSystemS).ToArray(), NpgsqlDbType.Double));
+        p.Add(Array("mem_max", folds.Select(f => f.MemMaxMb).ToArray(), NpgsqlDbType.Double));
+        p.Add(Array("metadata", folds.Select(f => f.Metadata?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
+        p.Add(Array("stamps", folds.Select(f => f.MetadataStamps?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
+        p.AddWithValue("last_event", folds.Select(f => f.LastEventAt).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Array<T>(string name, T[] values, NpgsqlDbType elementType) =>
+        new(name, NpgsqlDbType.Array | elementType) { Value = values };
+
+    private static async Task<long> AppendEventsAsync(
+        NpgsqlConnection connection, List<IngestItem> items, DateTime ingestedAt, CancellationToken cancellationToken)
+    {
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@id)", connection))
+        {
+            lockCommand.Parameters.AddWithValue("id", CommitOrderLockId);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var importer = await connection.BeginBinaryImportAsync("""
+            COPY event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
+            FROM STDIN (FORMAT BINARY)
+            """, cancellationToken))
+        {
+            foreach (var item in items)
+            {
+                var e = item.Event;
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(ingestedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(e.IdempotencyKey, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(e.SiteId, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(e.App.AppId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(e.Entity.Type, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(e.Entity.Id, NpgsqlDbType.Uuid, cancellationToken);
+                if (e.Entity.ParentId is { } parent)
+                    await importer.WriteAsync(parent, NpgsqlDbType.Uuid, cancellationToken);
+                else
+                    await importer.WriteNullAsync(cancellationToken);
+                await importer.WriteAsync(e.Event.Kind, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(e.Event.At.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                if (e.Event.Status is { } status)
+                    await importer.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
+                else
+                    await importer.WriteNullAsync(cancellationToken);
+                await importer.WriteAsync(System.Text.Encoding.UTF8.GetString(item.Raw), NpgsqlDbType.Jsonb, cancellationToken);
+            }
+            await importer.CompleteAsync(cancellationToken);
+        }
+        // One notification per batch carrying only the watermark; delivered to listeners when the transaction commits.
+        await using var notify = new NpgsqlCommand($"SELECT currval('event_seq'), pg_notify('{NotifyChannel}', currval('event_seq')::text)", connection);
+        return (long)(await notify.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

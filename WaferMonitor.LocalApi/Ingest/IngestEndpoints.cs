@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Ingest;
+
+namespace WaferMonitor.LocalApi.Ingest;
+
+internal static class IngestEndpoints
+{
+    public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest");
+        group.MapPost("/events", IngestOne).Accepts<WireEvent>("application/json")
+            .Produces<SingleIngestResult>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413);
+        group.MapPost("/events:batch", IngestBatch).Accepts<WireEvent[]>("application/json")
+            .Produces<BatchIngestResult>().ProducesProblem(400).ProducesProblem(413);
+        return routes;
+    }
+
+    private static async Task<IResult> IngestOne(HttpRequest request, IngestContext context, CancellationToken cancellationToken)
+    {
+        var read = await context.ReadAsync(request, batch: false, cancellationToken);
+        if (read.Problem is not null)
+        {
+            context.Metrics.RecordRejected(1);
+            return read.Problem;
+        }
+        var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
+        var key = read.Items[0].Event.IdempotencyKey;
+        return TypedResults.Accepted((string?)null, new SingleIngestResult(stored.Accepted == 1 ? "accepted" : "duplicate", key));
+    }
+
+    private static async Task<IResult> IngestBatch(HttpRequest request, IngestContext context, CancellationToken cancellationToken)
+    {
+        var read = await context.ReadAsync(request, batch: true, cancellationToken);
+        if (read.Problem is not null)
+            return read.Problem;
+        context.Metrics.RecordRejected(read.Rejected.Count);
+        var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
+        return TypedResults.Ok(new BatchIngestResult(stored.Accepted, stored.Duplicates, read.Rejected));
+    }
+}
+
+/// <summary>What the ingest endpoints need, resolved once per request.</summary>
+internal sealed class IngestContext(
+    EventStore store, IngestMetrics metrics, IOptions<IngestOptions> ingest, IOptions<LocalApiOptions> site, TimeProvider clock)
+{
+    private readonly IngestLimits limits = ingest.Value.ToLimits();
+
+    public EventStore Store => store;
+    public IngestMetrics Metrics => metrics;
+
+    public Task<IngestRequest> ReadAsync(HttpRequest request, bool batch, CancellationToken cancellationToken) =>
+        IngestRequestReader.ReadAsync(request, limits, site.Value.SiteId, batch, clock, cancellationToken);
+}

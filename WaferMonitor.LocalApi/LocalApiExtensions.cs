@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using WaferMonitor.LocalApi.Ingest;
+using WaferMonitor.LocalApi.Queries;
+using WaferMonitor.LocalApi.Storage;
+using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Ingest;
+
+namespace WaferMonitor.LocalApi;
+
+internal static class LocalApiExtensions
+{
+    public const string ConnectionName = "monitor";
+
+    public static WebApplicationBuilder AddLocalApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<LocalApiOptions>(LocalApiOptions.SectionName);
+        services.AddValidatedOptions<IngestOptions>(IngestOptions.SectionName);
+        services.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
+        services.AddServiceSite<LocalApiOptions>(o => o.SiteId);
+        services.AddSingleton(TimeProvider.System);
+
+        builder.AddNpgsqlDataSource(ConnectionName, (sp, settings) =>
+            settings.MaxPoolSize = sp.GetRequiredService<IOptions<LocalApiOptions>>().Value.MaxPoolSize);
+
+        services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<PartitionMaintenance>();
+        services.AddHostedService<PartitionMaintenanceService>();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<EventStore>();
+        services.AddSingleton<IngestContext>();
+        services.AddSingleton<JobQueries>();
+        return builder;
+    }
+
+    public static WebApplication MapLocalApi(this WebApplication app)
+    {
+        app.MapIngestEndpoints();
+        app.MapJobsEndpoints();
+        return app;
+    }
+}

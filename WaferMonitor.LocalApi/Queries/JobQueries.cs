@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace WaferMonitor.LocalApi.Queries;
+
+/// <summary>Read-side SQL. Paging is keyset over <c>store_seq</c> (newest stored first), never OFFSET.</summary>
+internal sealed class JobQueries(NpgsqlDataSource dataSource)
+{
+    private const int MaxDetailEvents = 10_000;
+
+    private const string SubjobCountsJoin = """
+        LEFT JOIN LATERAL (
+            SELECT count(*)::int AS total,
+                   count(*) FILTER (WHERE s.status = 'running')::int AS running,
+                   count(*) FILTER (WHERE s.status = 'succeeded')::int AS succeeded,
+                   count(*) FILTER (WHERE s.status = 'failed')::int AS failed,
+                   count(*) FILTER (WHERE s.status = 'canceled')::int AS canceled
+            FROM subjob s WHERE s.job_id = j.job_id) c ON true
+        """;
+
+    private const string JobColumns = """
+        j.store_seq, j.job_id, j.site_id, j.app_id, j.app_name, j.app_version, j.job_key, j.status, j.started_at, j.ended_at,
+        j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at,
+        c.total, c.running, c.succeeded, c.failed, c.canceled
+        """;
+
+    private const string SubjobColumns = """
+        j.store_seq, j.subjob_id, j.job_id, j.site_id, j.app_id, j.app_name, j.app_version, j.sub_key, j.status, j.started_at, j.ended_at,
+        j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at
+        """;
+
+    public async Task<Page<JobItem>> ListJobsAsync(ListQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand();
+        var where = Filters(query, command, keyColumn: "job_key", includeJobId: false);
+        command.CommandText = $"SELECT {JobColumns} FROM job j {SubjobCountsJoin} {where} ORDER BY j.store_seq DESC LIMIT {query.Limit + 1}";
+        return await PageAsync(command, query.Limit, ReadJob, cancellationToken);
+    }
+
+    public async Task<Page<SubjobItem>> ListSubjobsAsync(ListQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand();
+        var where = Filters(query, command, keyColumn: null, includeJobId: true);
+        command.CommandText = $"SELECT {SubjobColumns} FROM subjob j {where} ORDER BY j.store_seq DESC LIMIT {query.Limit + 1}";
+        return await PageAsync(command, query.Limit, ReadSubjob, cancellationToken);
+    }
+
+    public async Task<JobDetail?> GetJobAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"SELECT {JobColumns} FROM job j {SubjobCountsJoin} WHERE j.job_id = @id") { Parameters = { new("id", jobId) } },
+                new NpgsqlBatchCommand($"SELECT {SubjobColumns} FROM subjob j WHERE j.job_id = @id ORDER BY j.store_seq") { Parameters = { new("id", jobId) } },
+                new NpgsqlBatchCommand($"""
+                    SELECT payload::text FROM (
+                        SELECT payload, at, seq FROM event WHERE entity_id = @id ORDER BY at DESC, seq DESC LIMIT {MaxDetailEvents}) recent
+                    ORDER BY at, seq
+                    """) { Parameters = { new("id", jobId) } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        var job = ReadJob(reader);
+        await reader.NextResultAsync(cancellationToken);
+        var subjobs = new List<SubjobItem>();
+        while (await reader.ReadAsync(cancellationToken))
+            subjobs.Add(ReadSubjob(reader));
+        await reader.NextResultAsync(cancellationToken);
+        var events = new List<JsonElement>();
+        while (await reader.ReadAsync(cancellationToken))
+            events.Add(JsonElement.Parse(reader.GetString(0)));
+        return new JobDetail(job, subjobs, events);
+    }
+
+    private static string Filters(ListQuery query, NpgsqlCommand command, string? keyColumn, bool includeJobId)
+    {
+        var clauses = new List<string>();
+        void Add(string clause, string name, object value)
+        {
+            clauses.Add(clause);
+            command.Parameters.AddWithValue(name, value);
+        }
+        if (query.From is { } from)
+            Add("j.started_at >= @from", "from", from);
+        if (query.To is { } to)
+            Add("j.started_at < @to", "to", to);
+        if (query.Statuses.Count > 0)
+            Add("j.status = ANY(@statuses)", "statuses", query.Statuses.ToArray());
+        if (query.AppName is { } appName)
+            Add("j.app_name ILIKE @app_name ESCAPE '\\'", "app_name", "%" + EscapeLike(appName) + "%");
+        if (keyColumn is not null && query.BusinessKey is { } key)
+            Add($"j.{keyColumn} = @business_key", "business_key", key);
+        if (includeJobId && query.JobId is { } jobId)
+            Add("j.job_id = @job_id", "job_id", jobId);
+        if (query.Before is { } before)
+            Add("j.store_seq < @before", "before", before);
+        return clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses);
+    }
+
+    private static string EscapeLike(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '%' or '_' or '\\')
+                escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
+
+    private static async Task<Page<T>> PageAsync<T>(
+        NpgsqlCommand command, int limit, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var items = new List<T>(Math.Min(limit, 1024));
+        long lastSeq = 0;
+        var more = false;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (items.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            lastSeq = reader.GetInt64(0);
+            items.Add(read(reader));
+        }
+        return new Page<T>(items, items.Count, more ? Cursor.Encode(lastSeq) : null);
+    }
+
+    // Column 0 is store_seq, used only for the cursor.
+    private static JobItem ReadJob(NpgsqlDataReader r) => new(
+        r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.GetString(4), r.GetString(5), NullableString(r, 6), r.GetString(7),
+        r.GetFieldValue<DateTimeOffset>(8), NullableTime(r, 9), NullableDouble(r, 10), NullableDouble(r, 11), NullableDouble(r, 12),
+        NullableDouble(r, 13), NullableJson(r, 14), r.GetFieldValue<DateTimeOffset>(15),
+        new SubjobCounts(r.GetInt32(16), r.GetInt32(17), r.GetInt32(18), r.GetInt32(19), r.GetInt32(20)));
+
+    private static SubjobItem ReadSubjob(NpgsqlDataReader r) => new(
+        r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetGuid(4), r.GetString(5), r.GetString(6), NullableString(r, 7), r.GetString(8),
+        r.GetFieldValue<DateTimeOffset>(9), NullableTime(r, 10), NullableDouble(r, 11), NullableDouble(r, 12), NullableDouble(r, 13),
+        NullableDouble(r, 14), NullableJson(r, 15), r.GetFieldValue<DateTimeOffset>(16));
+
+    private static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static double? NullableDouble(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
+    private static JsonElement? NullableJson(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : JsonElement.Parse(r.GetString(i));
+}

@@ -1,0 +1,20 @@
+using System.Text.Json;
+
+namespace WaferMonitor.LocalApi.Queries;
+
+public sealed record SubjobCounts(int Total, int Running, int Succeeded, int Failed, int Canceled);
+
+/// <summary>A job row as the read API returns it (DESIGN.md §4.5).</summary>
+public sealed record JobItem(
+    Guid JobId, string SiteId, Guid AppId, string AppName, string AppVersion, string? JobKey, string Status,
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double? DurationS, double? CpuUserS, double? CpuSystemS, double? MemMaxMb,
+    JsonElement? Metadata, DateTimeOffset LastEventAt, SubjobCounts Subjobs);
+
+public sealed record SubjobItem(
+    Guid SubjobId, Guid JobId, string SiteId, Guid AppId, string AppName, string AppVersion, string? SubKey, string Status,
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double? DurationS, double? CpuUserS, double? CpuSystemS, double? MemMaxMb,
+    JsonElement? Metadata, DateTimeOffset LastEventAt);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, int Count, string? NextCursor);
+
+public sealed record JobDetail(JobItem Job, IReadOnlyList<SubjobItem> Subjobs, IReadOnlyList<JsonElement> Events);

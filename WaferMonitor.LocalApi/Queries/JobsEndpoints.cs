@@ -1,0 +1,38 @@
+namespace WaferMonitor.LocalApi.Queries;
+
+internal static class JobsEndpoints
+{
+    public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1").WithTags("Jobs");
+        group.MapGet("/jobs", ListJobs).Produces<Page<JobItem>>().ProducesProblem(400);
+        group.MapGet("/subjobs", ListSubjobs).Produces<Page<SubjobItem>>().ProducesProblem(400);
+        group.MapGet("/jobs/{jobId}", GetJob).Produces<JobDetail>().ProducesProblem(400).ProducesProblem(404);
+        return routes;
+    }
+
+    private static async Task<IResult> ListJobs(HttpRequest request, JobQueries queries, CancellationToken cancellationToken)
+    {
+        var (query, error) = ListQuery.Parse(request.Query);
+        return query is null ? BadParameter(error!) : TypedResults.Ok(await queries.ListJobsAsync(query, cancellationToken));
+    }
+
+    private static async Task<IResult> ListSubjobs(HttpRequest request, JobQueries queries, CancellationToken cancellationToken)
+    {
+        var (query, error) = ListQuery.Parse(request.Query);
+        return query is null ? BadParameter(error!) : TypedResults.Ok(await queries.ListSubjobsAsync(query, cancellationToken));
+    }
+
+    private static async Task<IResult> GetJob(string jobId, JobQueries queries, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(jobId, out var id))
+            return BadParameter($"job id '{jobId}' is not a UUID");
+        var detail = await queries.GetJobAsync(id, cancellationToken);
+        return detail is null
+            ? TypedResults.Problem($"no job {id} on this site", statusCode: StatusCodes.Status404NotFound, title: "Job not found")
+            : TypedResults.Ok(detail);
+    }
+
+    private static IResult BadParameter(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid query parameter");
+}

@@ -1,0 +1,97 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using WaferMonitor.Sdk.Contracts;
+
+namespace WaferMonitor.LocalApi.Queries;
+
+/// <summary>The validated filters of <c>/v1/jobs</c> and <c>/v1/subjobs</c>; any bad parameter is reported by name.</summary>
+public sealed record ListQuery(
+    DateTimeOffset? From, DateTimeOffset? To, IReadOnlyList<string> Statuses, string? AppName, string? BusinessKey,
+    Guid? JobId, int Limit, long? Before)
+{
+    public const int DefaultLimit = 1000;
+    public const int MaxLimit = 10_000;
+
+    public static (ListQuery? Query, string? Error) Parse(IQueryCollection query)
+    {
+        try
+        {
+            var statuses = query["status"].ToString()
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var status in statuses)
+            {
+                if (!EntityStatuses.All.Contains(status))
+                    throw new FormatException($"status '{status}' is not one of {string.Join(", ", EntityStatuses.All)}");
+            }
+            return (new ListQuery(
+                Time(query, "from"), Time(query, "to"), statuses,
+                Text(query, "app_name"), Text(query, "business_key"),
+                Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(Text(query, "cursor"))), null);
+        }
+        catch (FormatException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    private static string? Text(IQueryCollection query, string name)
+    {
+        var value = query[name].ToString();
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    private static DateTimeOffset? Time(IQueryCollection query, string name)
+    {
+        var text = Text(query, name);
+        if (text is null)
+            return null;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+            return value;
+        throw new FormatException($"{name} '{text}' is not an ISO 8601 timestamp");
+    }
+
+    private static Guid? Uuid(IQueryCollection query, string name)
+    {
+        var text = Text(query, name);
+        if (text is null)
+            return null;
+        return Guid.TryParse(text, out var id) ? id : throw new FormatException($"{name} '{text}' is not a UUID");
+    }
+
+    private static int LimitOf(IQueryCollection query)
+    {
+        var text = Text(query, "limit");
+        if (text is null)
+            return DefaultLimit;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit)
+            return limit;
+        throw new FormatException($"limit '{text}' must be a whole number from 1 to {MaxLimit}");
+    }
+}
+
+/// <summary>Opaque keyset cursor over the immutable server-assigned store order.</summary>
+public static class Cursor
+{
+    private const string Prefix = "s1:";
+
+    public static string Encode(long storeSeq) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Prefix + storeSeq.ToString(CultureInfo.InvariantCulture)));
+
+    public static long? Decode(string? cursor)
+    {
+        if (cursor is null)
+            return null;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            if (text.StartsWith(Prefix, StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+                return seq;
+        }
+        catch (FormatException)
+        {
+        }
+        throw new FormatException("cursor is not a cursor this API issued");
+    }
+}

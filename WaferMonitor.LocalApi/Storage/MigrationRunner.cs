@@ -1,0 +1,70 @@
+using Npgsql;
+
+namespace WaferMonitor.LocalApi.Storage;
+
+/// <summary>
+/// Applies the embedded <c>Storage/Migrations/*.sql</c> files in name order, each once, under an advisory lock so
+/// several replicas starting together do not race. Each file runs in its own transaction with its bookkeeping row.
+/// </summary>
+internal sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+{
+    private const long MigrationLockId = 0x57_4D_4D_49_47; // "WMMIG"
+
+    public async Task ApplyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await Execute(connection, "SELECT pg_advisory_lock(@id)", cancellationToken, ("id", MigrationLockId));
+        try
+        {
+            await Execute(connection, """
+                CREATE TABLE IF NOT EXISTS schema_migration (
+                    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                """, cancellationToken);
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            await using (var command = new NpgsqlCommand("SELECT name FROM schema_migration", connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                    applied.Add(reader.GetString(0));
+            }
+            foreach (var (name, sql) in EmbeddedMigrations())
+            {
+                if (applied.Contains(name))
+                    continue;
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await Execute(connection, sql, cancellationToken);
+                await Execute(connection, "INSERT INTO schema_migration (name) VALUES (@name)", cancellationToken, ("name", name));
+                await transaction.CommitAsync(cancellationToken);
+                LogApplied(name);
+            }
+        }
+        finally
+        {
+            await Execute(connection, "SELECT pg_advisory_unlock(@id)", CancellationToken.None, ("id", MigrationLockId));
+        }
+    }
+
+    private static IEnumerable<(string Name, string Sql)> EmbeddedMigrations()
+    {
+        var assembly = typeof(MigrationRunner).Assembly;
+        const string prefix = "Migrations.";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (resource[prefix.Length..], reader.ReadToEnd());
+        }
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken,
+        params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration}")]
+    private partial void LogApplied(string migration);
+}

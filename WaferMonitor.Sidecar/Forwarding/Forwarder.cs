@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Options;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.Sidecar.Spool;
+
+namespace WaferMonitor.Sidecar.Forwarding;
+
+/// <summary>
+/// Drains the spool in order, in batches, to LocalApi. A batch is committed (and its segments eventually deleted) only
+/// after LocalApi answered for every event in it. Per-event rejections go to the dead-letter file; a 413 or 400 splits
+/// the batch until the offending event stands alone; anything transient is retried with backoff, indefinitely.
+/// </summary>
+internal sealed partial class Forwarder(
+    SegmentSpool spool,
+    DeadLetterStore deadLetters,
+    IHttpClientFactory httpClientFactory,
+    IOptions<SidecarOptions> sidecar,
+    IOptions<ForwarderOptions> options,
+    SidecarMetrics metrics,
+    ForwarderState state,
+    TimeProvider clock,
+    ILogger<Forwarder> logger) : BackgroundService
+{
+    public const string HttpClientName = "localapi";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var batch = await spool.ReadBatchAsync(settings.BatchSize, settings.BatchBytes, settings.Linger.Value, stoppingToken);
+            if (batch.Records.Count == 0)
+                continue;
+            await DeliverAsync(batch.Records, stoppingToken);
+            spool.Commit(batch.End, batch.Records.Count);
+        }
+    }
+
+    /// <summary>Returns once LocalApi has answered for every record (accepted, duplicate or dead-lettered).</summary>
+    private async Task DeliverAsync(IReadOnlyList<SpoolRecord> records, CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            var outcome = await SendAsync(records, cancellationToken);
+            switch (outcome)
+            {
+                case Delivered delivered:
+                    state.Reachable(null);
+                    await HandleRejectionsAsync(records, delivered.Result, cancellationToken);
+                    var now = clock.GetUtcNow();
+                    metrics.Forwarded(records.Count - delivered.Result.Rejected.Count);
+                    metrics.Latency(now - records[0].ReceivedAt);
+                    return;
+                case Split when records.Count > 1:
+                    var half = records.Count / 2;
+                    await DeliverAsync(records.Take(half).ToList(), cancellationToken);
+                    await DeliverAsync(records.Skip(half).ToList(), cancellationToken);
+                    return;
+                case Split split:
+                    await deadLetters.AddAsync([(records[0], split.Code, split.Reason)], cancellationToken);
+                    metrics.Rejected(split.Code);
+                    metrics.DeadLettered(1);
+                    LogDeadLettered(1, split.Code);
+                    return;
+                case Retry retry:
+                    state.Reachable(retry.Reason);
+                    LogRetrying(records.Count, retry.Reason, backoff.TotalSeconds);
+                    await Task.Delay(retry.After is { } after && after > backoff ? after : backoff, clock, cancellationToken);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.Value.MaxBackoff.Value.Ticks));
+                    break;
+            }
+        }
+    }
+
+    private async Task HandleRejectionsAsync(IReadOnlyList<SpoolRecord> records, BatchIngestResult result, CancellationToken cancellationToken)
+    {
+        if (result.Rejected.Count == 0)
+            return;
+        var letters = result.Rejected
+            .Where(r => r.Index >= 0 && r.Index < records.Count)
+            .Select(r => (records[r.Index], r.Code, r.Error))
+            .ToList();
+        await deadLetters.AddAsync(letters, cancellationToken);
+        foreach (var group in letters.GroupBy(l => l.Code))
+            metrics.Rejected(group.Key, group.Count());
+        metrics.DeadLettered(letters.Count);
+        LogDeadLettered(letters.Count, string.Join(",", letters.Select(l => l.Code).Distinct()));
+    }
+
+    private async Task<SendOutcome> SendAsync(IReadOnlyList<SpoolRecord> records, CancellationToken cancellationToken)
+    {
+        var body = new MemoryStream(records.Sum(r => r.EventJson.Length + 1) + 2);
+        body.WriteByte((byte)'[');
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (i > 0)
+                body.WriteByte((byte)',');
+            body.Write(records[i].EventJson);
+        }
+        body.WriteByte((byte)']');
+        using var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var client = httpClientFactory.CreateClient(HttpClientName);
+        try
+        {
+            using var response = await client.PostAsync(new Uri(new Uri(sidecar.Value.LocalApiUrl), "/v1/ingest/events:batch"), content, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var result = await response.Content.ReadFromJsonAsync<BatchIngestResult>(WireJson.Options, cancellationToken);
+                return result is null ? new Retry("LocalApi answered 200 without a result", null) : new Delivered(result);
+            }
+            var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.RequestEntityTooLarge => new Split("too_large", $"LocalApi answered 413: {detail}"),
+                HttpStatusCode.BadRequest => new Split(RejectionCodes.Invalid, $"LocalApi answered 400: {detail}"),
+                _ => new Retry($"LocalApi answered {(int)response.StatusCode}", response.Headers.RetryAfter?.Delta),
+            };
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Retry($"LocalApi unreachable: {ex.Message}", null);
+        }
+    }
+
+    private abstract record SendOutcome;
+    private sealed record Delivered(BatchIngestResult Result) : SendOutcome;
+    private sealed record Split(string Code, string Reason) : SendOutcome;
+    private sealed record Retry(string Reason, TimeSpan? After) : SendOutcome;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding {Count} events failed ({Reason}); retrying in {BackoffSeconds}s")]
+    private partial void LogRetrying(int count, string reason, double backoffSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} events dead-lettered ({Codes})")]
+    private partial void LogDeadLettered(int count, string codes);
+}
+
+/// <summary>Whether the last delivery attempt reached LocalApi; read by the health check.</summary>
+internal sealed class ForwarderState
+{
+    private volatile string? lastError;
+    public string? LastError => lastError;
+    public void Reachable(string? error) => lastError = error;
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.Sidecar.Forwarding;
+using WaferMonitor.Sidecar.Spool;
+
+namespace WaferMonitor.Sidecar.Ingest;
+
+/// <summary>Accepts events and answers 2xx only once they are fsync'd in the spool.</summary>
+internal static class IngestEndpoints
+{
+    public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest");
+        group.MapPost("/events", (HttpRequest request, SidecarIngest ingest, CancellationToken ct) => ingest.HandleAsync(request, batch: false, ct))
+            .Accepts<WireEvent>("application/json");
+        group.MapPost("/events:batch", (HttpRequest request, SidecarIngest ingest, CancellationToken ct) => ingest.HandleAsync(request, batch: true, ct))
+            .Accepts<WireEvent[]>("application/json");
+        return routes;
+    }
+}
+
+internal sealed class SidecarIngest(
+    SegmentSpool spool, SidecarMetrics metrics, IOptions<IngestOptions> ingest, IOptions<SidecarOptions> sidecar, TimeProvider clock)
+{
+    private const int RetryAfterSeconds = 5;
+    private readonly IngestLimits limits = ingest.Value.ToLimits();
+
+    public async Task<IResult> HandleAsync(HttpRequest request, bool batch, CancellationToken cancellationToken)
+    {
+        var read = await IngestRequestReader.ReadAsync(request, limits, sidecar.Value.SiteId, batch, clock, cancellationToken);
+        if (read.Problem is not null)
+        {
+            metrics.Rejected("request");
+            return read.Problem;
+        }
+        foreach (var rejected in read.Rejected)
+            metrics.Rejected(rejected.Code);
+        var receivedAt = clock.GetUtcNow();
+        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
+        var records = read.Items.Select(i => new SpoolRecord(receivedAt, traceParent, i.Raw)).ToList();
+        try
+        {
+            await spool.AppendAsync(records, cancellationToken);
+        }
+        catch (SpoolFullException ex)
+        {
+            metrics.SpoolFull();
+            request.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Spool full");
+        }
+        return batch
+            ? TypedResults.Ok(new BatchIngestResult(records.Count, 0, read.Rejected))
+            : TypedResults.Accepted((string?)null, new SingleIngestResult("accepted", read.Items[0].Event.IdempotencyKey));
+    }
+}

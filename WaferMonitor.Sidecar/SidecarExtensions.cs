@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.Sidecar.Forwarding;
+using WaferMonitor.Sidecar.Ingest;
+using WaferMonitor.Sidecar.Spool;
+
+namespace WaferMonitor.Sidecar;
+
+internal static class SidecarExtensions
+{
+    public static WebApplicationBuilder AddSidecar(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<SidecarOptions>(SidecarOptions.SectionName);
+        services.AddValidatedOptions<SpoolOptions>(SpoolOptions.SectionName);
+        services.AddValidatedOptions<ForwarderOptions>(ForwarderOptions.SectionName);
+        services.AddValidatedOptions<IngestOptions>(IngestOptions.SectionName);
+        services.AddServiceSite<SidecarOptions>(o => o.SiteId);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => SegmentSpool.Open(sp.GetRequiredService<IOptions<SpoolOptions>>(), sp.GetRequiredService<ILogger<SegmentSpool>>()));
+        services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<SidecarMetrics>();
+        services.AddSingleton<ForwarderState>();
+        services.AddSingleton<SidecarIngest>();
+        services.AddHttpClient(Forwarder.HttpClientName);
+        services.AddHostedService<Forwarder>();
+        services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
+        return builder;
+    }
+
+    public static WebApplication MapSidecar(this WebApplication app)
+    {
+        app.MapIngestEndpoints();
+        app.MapSpoolEndpoints();
+        return app;
+    }
+}

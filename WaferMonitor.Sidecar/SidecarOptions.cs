@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using WaferMonitor.ServiceDefaults.Configuration;
+
+namespace WaferMonitor.Sidecar;
+
+/// <summary>Bound from <c>Sidecar</c>.</summary>
+public sealed class SidecarOptions
+{
+    public const string SectionName = "Sidecar";
+
+    /// <summary>When set, events for another site are rejected as <c>wrong_site</c>.</summary>
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", ErrorMessage = "must be a site id such as fab1")]
+    public string? SiteId { get; set; }
+
+    /// <summary>Where LocalApi is: a URL, or a service-discovery name such as <c>http://localapi-fab1</c>.</summary>
+    [Required, Url]
+    public string LocalApiUrl { get; set; } = "http://localhost:18000";
+}
+
+/// <summary>Bound from <c>Spool</c>.</summary>
+public sealed class SpoolOptions
+{
+    public const string SectionName = "Spool";
+
+    [Required]
+    public string Directory { get; set; } = "spool";
+
+    /// <summary>Spool capacity; beyond it new events are refused with 503 and nothing already spooled is dropped.</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxBytes { get; set; } = 1024L * 1024 * 1024;
+
+    [Range(64 * 1024, 1024L * 1024 * 1024)]
+    public long SegmentBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Health turns degraded above this fraction of <see cref="MaxBytes"/>.</summary>
+    [Range(0.01, 1.0)]
+    public double DegradedFraction { get; set; } = 0.8;
+}
+
+/// <summary>Bound from <c>Forwarder</c>.</summary>
+public sealed class ForwarderOptions
+{
+    public const string SectionName = "Forwarder";
+
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    [Range(64 * 1024, 16L * 1024 * 1024)]
+    public long BatchBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>How long a partial batch waits for more events before it is sent.</summary>
+    public Duration Linger { get; set; } = Duration.FromSeconds(0.05);
+
+    public Duration MaxBackoff { get; set; } = Duration.FromSeconds(30);
+}
