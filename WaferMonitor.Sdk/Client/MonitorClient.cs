@@ -89,6 +89,8 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
 
     internal ProcessProbe Probe { get; }
 
+    internal SdkTelemetry Telemetry => _telemetry;
+
     /// <summary>Starts a job of the configured site and application.</summary>
     /// <exception cref="InvalidOperationException">No <see cref="MonitorOptions.SiteId"/> is configured.</exception>
     public MonitorScope StartJob(string businessKey, object? metadata = null)

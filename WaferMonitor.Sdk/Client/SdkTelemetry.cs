@@ -47,6 +47,9 @@ internal sealed class SdkTelemetry : IDisposable
 
     public ActivitySource ActivitySource { get; }
 
+    /// <summary>This client's meter; lets a listener tell its instruments from another client's.</summary>
+    public Meter Meter => _meter;
+
     public long DroppedTotal => Interlocked.Read(ref _droppedTotal);
 
     public void Dropped(string kind, string reason)
