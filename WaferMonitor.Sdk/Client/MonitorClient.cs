@@ -182,29 +182,22 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
     {
         if (!_options.StartActivities || Volatile.Read(ref _disposed) != 0)
             return null;
-        try
-        {
-            var activity = parent is null
-                ? _telemetry.ActivitySource.StartActivity($"wafermonitor.{entity.Type}", ActivityKind.Internal)
-                : _telemetry.ActivitySource.StartActivity($"wafermonitor.{entity.Type}", ActivityKind.Internal, parent.Context);
-            if (activity is null)
-                return null;
-            activity.DisplayName = $"{entity.Type} {entity.BusinessKey ?? entity.SubKey}";
-            activity.SetTag("wafermonitor.site_id", siteId);
-            activity.SetTag("wafermonitor.entity_type", entity.Type);
-            activity.SetTag("wafermonitor.entity_id", entity.Id.ToString());
-            if (entity.ParentId is { } parentId)
-                activity.SetTag("wafermonitor.parent_id", parentId.ToString());
-            if (entity.BusinessKey is not null)
-                activity.SetTag("wafermonitor.business_key", entity.BusinessKey);
-            if (entity.SubKey is not null)
-                activity.SetTag("wafermonitor.sub_key", entity.SubKey);
-            return activity;
-        }
-        catch (ObjectDisposedException)
-        {
+        var activity = parent is null
+            ? _telemetry.ActivitySource.StartActivity($"wafermonitor.{entity.Type}", ActivityKind.Internal)
+            : _telemetry.ActivitySource.StartActivity($"wafermonitor.{entity.Type}", ActivityKind.Internal, parent.Context);
+        if (activity is null)
             return null;
-        }
+        activity.DisplayName = $"{entity.Type} {entity.BusinessKey ?? entity.SubKey}";
+        activity.SetTag("wafermonitor.site_id", siteId);
+        activity.SetTag("wafermonitor.entity_type", entity.Type);
+        activity.SetTag("wafermonitor.entity_id", entity.Id.ToString());
+        if (entity.ParentId is { } parentId)
+            activity.SetTag("wafermonitor.parent_id", parentId.ToString());
+        if (entity.BusinessKey is not null)
+            activity.SetTag("wafermonitor.business_key", entity.BusinessKey);
+        if (entity.SubKey is not null)
+            activity.SetTag("wafermonitor.sub_key", entity.SubKey);
+        return activity;
     }
 
     /// <summary>Builds, serializes and queues one event; every failure is counted and logged, never thrown.</summary>
@@ -262,8 +255,9 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
             foreach (var scope in _openScopes.Keys)
                 scope.ObserveWorkingSet(workingSet);
         }
-        catch (Exception ex) when (ex is PlatformNotSupportedException or InvalidOperationException)
+        catch (Exception)
         {
+            // An exception on a timer thread would end the host process; losing mem_max_mb samples is the lesser harm.
             _memorySampler.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }

@@ -131,14 +131,24 @@ public sealed class MonitorOptions
         RequirePositive(MemorySampleInterval, nameof(MemorySampleInterval));
         if (RetryMaxDelay < RetryInitialDelay)
             throw Invalid($"{SectionName}:{nameof(RetryMaxDelay)}", RetryMaxDelay, "must not be shorter than RetryInitialDelay");
+        RequireAtMostADay(RetryMaxDelay, nameof(RetryMaxDelay));
         if (ShutdownTimeout < TimeSpan.Zero)
             throw Invalid($"{SectionName}:{nameof(ShutdownTimeout)}", ShutdownTimeout, "must not be negative");
+        RequireAtMostADay(ShutdownTimeout, nameof(ShutdownTimeout));
     }
 
     private static void RequirePositive(TimeSpan value, string name)
     {
         if (value <= TimeSpan.Zero)
             throw Invalid($"{SectionName}:{name}", value, "must be positive");
+        RequireAtMostADay(value, name);
+    }
+
+    /// <summary>Timers cannot wait much beyond 49 days; a day is already far beyond any sensible setting.</summary>
+    private static void RequireAtMostADay(TimeSpan value, string name)
+    {
+        if (value > TimeSpan.FromDays(1))
+            throw Invalid($"{SectionName}:{name}", value, "must not exceed one day");
     }
 
     private static AppRef DefaultApp()
