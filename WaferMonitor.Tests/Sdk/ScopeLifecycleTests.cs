@@ -33,6 +33,8 @@ public sealed class ScopeLifecycleTests
         Assert.Equal(events.Count, events.Select(FakeSidecar.Key).Distinct().Count());
         foreach (var e in events)
         {
+            var parsed = EventParser.Parse(e, new IngestLimits(), "fab1", DateTimeOffset.UtcNow);
+            Assert.True(parsed.IsValid, parsed.Error);
             Assert.Equal("fab1", e.GetProperty("site_id").GetString());
             Assert.Equal(TestClients.App.AppId.ToString(), e.GetProperty("app").GetProperty("app_id").GetString());
             Assert.Equal("wafer-process", e.GetProperty("app").GetProperty("name").GetString());
@@ -258,6 +260,35 @@ public sealed class ScopeLifecycleTests
 
         Assert.Equal(300, sidecar.Accepted.Single(firstId, EventKinds.Finished).Metrics().GetProperty(MetricNames.MemMaxMb).GetDouble());
         Assert.Equal(150, sidecar.Accepted.Single(secondId, EventKinds.Finished).Metrics().GetProperty(MetricNames.MemMaxMb).GetDouble());
+    }
+
+    [Fact]
+    public async Task Oversized_or_unserializable_metadata_is_replaced_by_a_marker_and_the_event_still_arrives()
+    {
+        await using var sidecar = await FakeSidecar.StartAsync();
+        var cyclic = new Dictionary<string, object?>();
+        cyclic["self"] = cyclic;
+        Guid jobId;
+        await using (var client = TestClients.Create(sidecar.Url))
+        {
+            await using (var job = client.StartJob("lot-meta", new { blob = new string('x', 100_000) }))
+            {
+                jobId = job.Id;
+                job.Tick(0.5, cyclic);
+                job.Fail(new InvalidOperationException(new string('e', 70_000)));
+            }
+            Assert.True(await client.FlushAsync());
+            Assert.Equal(0, client.DroppedEvents);
+        }
+
+        Assert.All(sidecar.Accepted, e => Assert.True(EventParser.Parse(e, new IngestLimits(), "fab1", DateTimeOffset.UtcNow).IsValid));
+        var started = sidecar.Accepted.Single(jobId, EventKinds.Started).Metadata();
+        Assert.True(started.GetProperty("metadata_truncated").GetBoolean());
+        Assert.True(started.GetProperty("metadata_bytes").GetInt32() > 100_000);
+        Assert.StartsWith("JsonException", sidecar.Accepted.Single(jobId, EventKinds.Progress).Metadata().GetProperty("metadata_error").GetString());
+        var error = sidecar.Accepted.Single(jobId, EventKinds.Error).Metadata();
+        Assert.Equal(typeof(InvalidOperationException).FullName, error.GetProperty("error_type").GetString());
+        Assert.Equal(1024, error.GetProperty("error").GetString()!.Length);
     }
 
     private const long Mb = 1024 * 1024;
