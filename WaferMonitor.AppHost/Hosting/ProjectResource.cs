@@ -10,6 +10,7 @@ public sealed class ProjectResource : Resource
     private readonly string assemblyPath;
     private readonly Dictionary<string, Func<string>> environment = new(StringComparer.Ordinal);
     private ManagedProcess? process;
+    private HostContext? context;
 
     internal ProjectResource(string name, string serviceProject) : base(name)
     {
@@ -50,6 +51,7 @@ public sealed class ProjectResource : Resource
 
     internal override Task StartAsync(HostContext context, CancellationToken cancellationToken)
     {
+        this.context = context;
         if (!File.Exists(assemblyPath))
             throw new InvalidOperationException($"{Name}: {assemblyPath} does not exist; build the solution first (dotnet build WaferMonitor.sln)");
         var env = new Dictionary<string, string>(environment.Select(e => KeyValuePair.Create(e.Key, e.Value())), StringComparer.Ordinal)
@@ -84,6 +86,25 @@ public sealed class ProjectResource : Resource
     }
 
     internal override Task StopAsync() => process?.StopAsync(TimeSpan.FromSeconds(10)) ?? Task.CompletedTask;
+
+    /// <summary>Stops the process and keeps it stopped (Aspire's "stop" resource command), until <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopForNowAsync()
+    {
+        State = ResourceState.Stopping;
+        await StopAsync();
+        State = ResourceState.Stopped;
+    }
+
+    /// <summary>Starts a stopped resource again on the same URL, with its current environment, and waits until it is ready.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (context is null)
+            throw new InvalidOperationException($"{Name} was never started");
+        State = ResourceState.Starting;
+        await StartAsync(context, cancellationToken);
+        await WaitReadyAsync(cancellationToken);
+        State = ResourceState.Running;
+    }
 
     internal override EndpointEntry Describe() => new(Url: Url.ToString().TrimEnd('/'));
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Metrics;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
@@ -14,7 +15,8 @@ internal sealed class IngestMetrics
     {
         var meter = meterFactory.Create(MeterName);
         eventsProcessed = meter.CreateCounter<long>("events_processed_total", description: "Events handled by ingest, by kind and outcome.");
-        batchDuration = meter.CreateHistogram<double>("ingest_batch_duration_seconds", unit: "s", description: "Time to store one ingest batch.");
+        batchDuration = meter.CreateHistogram<double>(
+            "ingest_batch_duration_seconds", unit: "s", description: "Time to store one ingest batch.", tags: null, advice: DurationBuckets.Seconds);
     }
 
     public void RecordBatch(IReadOnlyList<IngestItem> stored, int duplicates, TimeSpan elapsed)

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using WaferMonitor.ServiceDefaults.Metrics;
 using WaferMonitor.Sidecar.Spool;
 
 namespace WaferMonitor.Sidecar.Forwarding;
@@ -22,7 +23,8 @@ internal sealed class SidecarMetrics
         rejected = meter.CreateCounter<long>("events_rejected_total", description: "Events refused, by code (at ingest or by LocalApi).");
         deadLettered = meter.CreateCounter<long>("events_dead_lettered_total", description: "Events written to the dead-letter file.");
         refused = meter.CreateCounter<long>("spool_full_refusals_total", description: "Requests refused with 503 because the spool was full.");
-        forwardLatency = meter.CreateHistogram<double>("forward_latency_seconds", unit: "s", description: "Time from receipt to LocalApi acknowledgement.");
+        forwardLatency = meter.CreateHistogram<double>(
+            "forward_latency_seconds", unit: "s", description: "Time from receipt to LocalApi acknowledgement.", tags: null, advice: DurationBuckets.Seconds);
     }
 
     public void Forwarded(int count) => forwarded.Add(count);

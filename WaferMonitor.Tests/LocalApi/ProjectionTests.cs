@@ -14,7 +14,7 @@ public sealed class ProjectionTests(FabFixture fab)
     {
         using var client = fab.Client("localapi-fab1");
         var random = new Random(20261122);
-        var t0 = DateTimeOffset.UtcNow.AddDays(-3).AddTicks(-(DateTimeOffset.UtcNow.Ticks % TimeSpan.TicksPerSecond));
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).AddDays(-3);
         var rows = new List<JsonElement>();
         for (var run = 0; run < 8; run++)
         {

@@ -19,7 +19,7 @@ public sealed class PrometheusFormatTests
         counter.Add(3, new KeyValuePair<string, object?>("kind", "started"));
         counter.Add(2, new KeyValuePair<string, object?>("kind", "quote\"back\\slash\nnewline"));
         meter.CreateObservableGauge("events_in_spool", () => 42L);
-        var histogram = meter.CreateHistogram<double>("job_duration_seconds");
+        var histogram = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: null, tags: null, advice: DurationBuckets.Seconds);
         histogram.Record(0.003);
         histogram.Record(7);
         var upDown = meter.CreateUpDownCounter<int>("jobs_running");
@@ -36,6 +36,7 @@ public sealed class PrometheusFormatTests
         Assert.Contains("# TYPE jobs_running gauge\njobs_running 3\n", text);
         Assert.Contains("# TYPE job_duration_seconds histogram\n", text);
         Assert.Contains("job_duration_seconds_bucket{le=\"0.005\"} 1\n", text);
+        Assert.Contains("job_duration_seconds_bucket{le=\"5\"} 1\n", text);
         Assert.Contains("job_duration_seconds_bucket{le=\"10\"} 2\n", text);
         Assert.Contains("job_duration_seconds_bucket{le=\"+Inf\"} 2\n", text);
         Assert.Contains("job_duration_seconds_sum 7.003\n", text);

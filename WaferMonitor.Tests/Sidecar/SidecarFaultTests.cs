@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.Tests.Infrastructure;
+
+namespace WaferMonitor.Tests.Sidecar;
+
+/// <summary>Acknowledged means durable (issue 4), shown with real processes: kills, outages, a full spool, rejections.</summary>
+[Collection(FabCollection.Name)]
+public sealed class SidecarFaultTests(FabFixture fab)
+{
+    private static List<WireEvent> Progress(Guid jobId, string site, int count, DateTimeOffset start) =>
+        Enumerable.Range(0, count)
+            .Select(i => Events.Job(jobId, i == 0 ? EventKinds.Started : EventKinds.Progress, start.AddMilliseconds(i), site: site,
+                key: $"{jobId:N}-{i:D6}"))
+            .ToList();
+
+    private static async Task<List<string>> StoredKeysInSeqOrderAsync(string connectionString, Guid jobId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT idempotency_key FROM event WHERE entity_id = @id ORDER BY seq", connection);
+        command.Parameters.AddWithValue("id", jobId);
+        var keys = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            keys.Add(reader.GetString(0));
+        return keys;
+    }
+
+    private static async Task<JsonElement> SpoolAsync(HttpClient sidecar) => await sidecar.GetFromJsonAsync<JsonElement>("/v1/spool");
+
+    [Fact]
+    public async Task Events_acknowledged_before_a_hard_kill_reach_localapi_exactly_once_and_in_order()
+    {
+        await using var rig = await SiteRig.StartAsync(fab);
+        var jobId = Guid.NewGuid();
+        var events = Progress(jobId, rig.Site, 3000, DateTimeOffset.UtcNow.AddMinutes(-5));
+
+        await rig.LocalApi.StopForNowAsync();
+        using (var sidecar = rig.Client("sidecar"))
+        {
+            foreach (var chunk in events.Chunk(100))
+                Assert.Equal(chunk.Length, (await Events.PostBatchAsync(sidecar, chunk)).Accepted);
+            Assert.Equal(3000, (await SpoolAsync(sidecar)).GetProperty("events").GetInt64());
+        }
+        var restarts = rig.Sidecar.Restarts;
+        Process.GetProcessById(rig.Sidecar.ProcessId!.Value).Kill();
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+
+        await Events.Eventually(async () => (await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId)).Count >= 3000,
+            "every acknowledged event in LocalApi", TimeSpan.FromSeconds(60));
+        Assert.True(rig.Sidecar.Restarts > restarts);
+        var stored = await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId);
+        Assert.Equal(events.Select(e => e.IdempotencyKey), stored);
+        using var restarted = rig.Client("sidecar");
+        await Events.Eventually(async () => (await SpoolAsync(restarted)).GetProperty("events").GetInt64() == 0, "an empty spool");
+    }
+
+    [Fact]
+    public async Task A_full_spool_refuses_with_503_and_retry_after_and_recovers_once_drained()
+    {
+        await using var rig = await SiteRig.StartAsync(fab, sidecarEnvironment: new Dictionary<string, string>
+        {
+            ["Spool__MaxBytes"] = "1048576",
+            ["Spool__SegmentBytes"] = "65536",
+        });
+        await rig.LocalApi.StopForNowAsync();
+        using var sidecar = rig.Client("sidecar");
+        var jobId = Guid.NewGuid();
+        var events = Progress(jobId, rig.Site, 10_000, DateTimeOffset.UtcNow.AddMinutes(-5));
+        var acknowledged = 0;
+        HttpResponseMessage? refusal = null;
+        foreach (var chunk in events.Chunk(100))
+        {
+            var response = await sidecar.PostAsJsonAsync("/v1/ingest/events:batch", chunk, WireJson.Options);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                refusal = response;
+                break;
+            }
+            response.EnsureSuccessStatusCode();
+            acknowledged += chunk.Length;
+        }
+        Assert.NotNull(refusal);
+        Assert.NotNull(refusal.Headers.RetryAfter);
+        Assert.InRange(acknowledged, 100, 9_900);
+        var degraded = await sidecar.GetFromJsonAsync<JsonElement>("/v1/healthz");
+        Assert.Equal("degraded", degraded.GetProperty("status").GetString());
+
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+        await Events.Eventually(async () => (await SpoolAsync(sidecar)).GetProperty("events").GetInt64() == 0, "the spool to drain",
+            TimeSpan.FromSeconds(60));
+        var late = events.Skip(acknowledged).Take(100).ToList();
+        Assert.Equal(100, (await Events.PostBatchAsync(sidecar, late)).Accepted);
+        await Events.Eventually(async () => (await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId)).Count == acknowledged + 100,
+            "the acknowledged events and the later batch in LocalApi");
+    }
+
+    [Fact]
+    public async Task A_413_from_localapi_splits_the_batch_until_it_fits()
+    {
+        await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: new Dictionary<string, string>
+        {
+            ["Ingest__MaxBatchBytes"] = "65536",
+        });
+        using var sidecar = rig.Client("sidecar");
+        await rig.LocalApi.StopForNowAsync();
+        var jobId = Guid.NewGuid();
+        var events = Progress(jobId, rig.Site, 1000, DateTimeOffset.UtcNow.AddMinutes(-1));
+        Assert.Equal(1000, (await Events.PostBatchAsync(sidecar, events)).Accepted);
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+
+        await Events.Eventually(async () => (await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId)).Count == 1000,
+            "all 1000 events stored through split batches", TimeSpan.FromSeconds(60));
+        Assert.Equal(events.Select(e => e.IdempotencyKey), await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId));
+        Assert.Equal(0, (await SpoolAsync(sidecar)).GetProperty("dead_letters").GetInt64());
+    }
+
+    [Fact]
+    public async Task Events_localapi_rejects_are_dead_lettered_and_replayed_after_the_fix()
+    {
+        await using var rig = await SiteRig.StartAsync(fab, sidecarEnvironment: new Dictionary<string, string>
+        {
+            ["Ingest__MaxFutureSkew"] = "3h",
+        });
+        using var sidecar = rig.Client("sidecar");
+        var jobId = Guid.NewGuid();
+        var skewed = Events.Job(jobId, EventKinds.Started, DateTimeOffset.UtcNow.AddHours(1), site: rig.Site);
+        var fine = Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow, site: rig.Site);
+        Assert.Equal(2, (await Events.PostBatchAsync(sidecar, [skewed, fine])).Accepted);
+
+        await Events.Eventually(async () => (await SpoolAsync(sidecar)).GetProperty("dead_letters").GetInt64() == 1, "one dead letter");
+        var deadLetters = await File.ReadAllTextAsync(Path.Combine(rig.SpoolDirectory, "dead-letters.jsonl"));
+        Assert.Contains("\"code\":\"future_skew\"", deadLetters);
+        Assert.Contains(skewed.IdempotencyKey, deadLetters);
+        Assert.Empty(await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId));
+
+        // The operator widens LocalApi's tolerance (the fab's clocks are known to be off), then replays.
+        await rig.LocalApi.StopForNowAsync();
+        rig.LocalApi.WithEnvironment("Ingest__MaxFutureSkew", "3h");
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+        using var replay = await sidecar.PostAsync("/v1/spool/dead-letters:replay", null);
+        Assert.Equal(1, (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requeued").GetInt32());
+
+        await Events.Eventually(async () => (await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId)).Count == 1, "the replayed event stored");
+        Assert.Equal(0, (await SpoolAsync(sidecar)).GetProperty("dead_letters").GetInt64());
+    }
+}
