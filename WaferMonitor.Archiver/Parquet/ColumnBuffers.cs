@@ -70,6 +70,11 @@ internal abstract class ColumnBuffer(ArchiveColumn column, PhysicalType physical
 
     public abstract Statistics BuildStatistics(ParquetWriteOptions options);
 
+    /// <summary>Called once before the chunk is encoded, to settle its final encoding.</summary>
+    public virtual void Seal()
+    {
+    }
+
     public virtual void Reset()
     {
         _definitionLevels.Clear();
@@ -355,6 +360,15 @@ internal sealed class ByteArrayColumnBuffer : ColumnBuffer
         _indices.Add(index);
         if (_bytes.Count > _options.DictionaryBytes
             || (_indices.Count % CardinalityCheckInterval == 0 && _ends.Count > _indices.Count / 2))
+        {
+            FallBackToPlain();
+        }
+    }
+
+    // A chunk smaller than the running check interval may still be mostly distinct; PLAIN is smaller then.
+    public override void Seal()
+    {
+        if (_dictionaryMode && _ends.Count > _indices.Count / 2)
         {
             FallBackToPlain();
         }

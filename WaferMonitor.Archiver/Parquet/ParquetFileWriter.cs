@@ -177,6 +177,7 @@ internal sealed class ParquetFileWriter
     /// <summary>Encodes the column's buffered values as pages into <see cref="_chunk"/>; offsets assume it lands at <see cref="_position"/>.</summary>
     private ColumnMetaData EncodeColumnChunk(ColumnBuffer column)
     {
+        column.Seal();
         var codec = _options.Compression == ParquetCompression.Gzip ? Codec.Gzip : Codec.Uncompressed;
         var metaData = new ColumnMetaData
         {
