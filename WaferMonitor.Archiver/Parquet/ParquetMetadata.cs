@@ -18,7 +18,6 @@ internal enum PhysicalType
 internal enum ConvertedType
 {
     Utf8 = 0,
-    TimestampMillis = 9,
     TimestampMicros = 10,
     Int32 = 17,
     Int64 = 18,
@@ -48,7 +47,6 @@ internal enum ParquetEncoding
     Plain = 0,
     PlainDictionary = 2,
     Rle = 3,
-    BitPacked = 4,
     RleDictionary = 8,
 }
 
