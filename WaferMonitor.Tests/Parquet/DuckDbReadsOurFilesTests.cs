@@ -130,7 +130,7 @@ public sealed class DuckDbReadsOurFilesTests
         var sortColumn = table.Columns.ToList().FindIndex(c => c.Name == orderBy);
         var expected = rows.Select(r => ColumnExpectations.Cells(table, r)).ToList();
         var sorted = table.Columns[sortColumn].Type == ArchiveColumnType.Uuid
-            ? expected.OrderBy(cells => ((Guid)cells[sortColumn]!).ToString()).ToList()
+            ? expected.OrderBy(cells => ((Guid)cells[sortColumn]!).ToString(), StringComparer.Ordinal).ToList()
             : expected.OrderBy(cells => (long)cells[sortColumn]!).ToList();
         Assert.Equal(rows.Count, values.Length);
         for (var i = 0; i < sorted.Count; i++)
