@@ -1,0 +1,48 @@
+using System.IO.Compression;
+
+namespace WaferMonitor.Archiver.Parquet;
+
+/// <summary>Page compression codecs the writer can emit (the reader also understands both).</summary>
+public enum ParquetCompression
+{
+    /// <summary>UNCOMPRESSED.</summary>
+    None,
+
+    /// <summary>GZIP (RFC 1952) through the BCL's <see cref="GZipStream"/>.</summary>
+    Gzip,
+}
+
+/// <summary>Writer knobs; the defaults suit archive files of a few hundred MB.</summary>
+public sealed record ParquetWriteOptions
+{
+    /// <summary>A row group is closed after this many rows...</summary>
+    public int RowGroupRows { get; init; } = 128 * 1024;
+
+    /// <summary>...or once its buffered values reach about this many bytes, which bounds the writer's memory.</summary>
+    public long RowGroupBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Target uncompressed size of one data page.</summary>
+    public int PageBytes { get; init; } = 1024 * 1024;
+
+    public ParquetCompression Compression { get; init; } = ParquetCompression.Gzip;
+
+    public CompressionLevel GzipLevel { get; init; } = CompressionLevel.Optimal;
+
+    /// <summary>Dictionary-encode STRING and JSON columns while they stay low-cardinality.</summary>
+    public bool Dictionary { get; init; } = true;
+
+    /// <summary>A column chunk whose dictionary grows past this falls back to PLAIN.</summary>
+    public int DictionaryBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Longer STRING/JSON minima/maxima are left out of the statistics rather than bloating the footer.</summary>
+    public int StatisticsMaxValueBytes { get; init; } = 64;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(RowGroupRows, 1, nameof(RowGroupRows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RowGroupBytes, 1, nameof(RowGroupBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PageBytes, 1, nameof(PageBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DictionaryBytes, 1, nameof(DictionaryBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(StatisticsMaxValueBytes, nameof(StatisticsMaxValueBytes));
+    }
+}
