@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using WaferMonitor.AppHost;
+using WaferMonitor.AppHost.Benchmarks;
 using WaferMonitor.AppHost.Hosting;
 
 var sites = new Option<string>("--sites") { Description = "Comma-separated site ids", DefaultValueFactory = _ => "fab1,fab2" };
@@ -11,7 +12,7 @@ var stateDir = new Option<string>("--state-dir")
     DefaultValueFactory = _ => Path.Combine(RepositoryLayout.Root, ".wafermonitor"),
 };
 
-var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, stateDir };
+var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, stateDir, BenchCommand.Create() };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -30,6 +30,8 @@ internal static class LocalApiExtensions
         services.AddSingleton<EventStore>();
         services.AddSingleton<IngestContext>();
         services.AddSingleton<JobQueries>();
+        services.AddSingleton<StatsQueries>();
+        services.AddOpenApi();
         return builder;
     }
 
@@ -37,6 +39,8 @@ internal static class LocalApiExtensions
     {
         app.MapIngestEndpoints();
         app.MapJobsEndpoints();
+        app.MapStatsEndpoints();
+        app.MapOpenApi();
         return app;
     }
 }

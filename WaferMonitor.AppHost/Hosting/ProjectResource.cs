@@ -115,13 +115,13 @@ public sealed class ProjectResource : Resource
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string ServiceAssemblyPath(string serviceProject) =>
+    internal static string ServiceAssemblyPath(string serviceProject) =>
         typeof(ProjectResource).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == $"ServiceAssembly:{serviceProject}")?.Value
         ?? throw new InvalidOperationException($"no service project named {serviceProject}");
 
     /// <summary>The dotnet host running us (set by <c>dotnet run</c>/<c>dotnet test</c>), else the one on PATH.</summary>
-    private static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+    internal static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
         ? host
         : "dotnet";
 }

@@ -25,9 +25,9 @@ public sealed record ListQuery(
                     throw new FormatException($"status '{status}' is not one of {string.Join(", ", EntityStatuses.All)}");
             }
             return (new ListQuery(
-                Time(query, "from"), Time(query, "to"), statuses,
-                Text(query, "app_name"), Text(query, "business_key"),
-                Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(Text(query, "cursor"))), null);
+                QueryParameters.Time(query, "from"), QueryParameters.Time(query, "to"), statuses,
+                QueryParameters.Text(query, "app_name"), QueryParameters.Text(query, "business_key"),
+                QueryParameters.Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(QueryParameters.Text(query, "cursor"))), null);
         }
         catch (FormatException ex)
         {
@@ -35,13 +35,27 @@ public sealed record ListQuery(
         }
     }
 
-    private static string? Text(IQueryCollection query, string name)
+    private static int LimitOf(IQueryCollection query)
+    {
+        var text = QueryParameters.Text(query, "limit");
+        if (text is null)
+            return DefaultLimit;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit)
+            return limit;
+        throw new FormatException($"limit '{text}' must be a whole number from 1 to {MaxLimit}");
+    }
+}
+
+/// <summary>Query-string readers that report a bad value by parameter name (as <see cref="FormatException"/>).</summary>
+public static class QueryParameters
+{
+    public static string? Text(IQueryCollection query, string name)
     {
         var value = query[name].ToString();
         return string.IsNullOrEmpty(value) ? null : value;
     }
 
-    private static DateTimeOffset? Time(IQueryCollection query, string name)
+    public static DateTimeOffset? Time(IQueryCollection query, string name)
     {
         var text = Text(query, name);
         if (text is null)
@@ -51,22 +65,12 @@ public sealed record ListQuery(
         throw new FormatException($"{name} '{text}' is not an ISO 8601 timestamp");
     }
 
-    private static Guid? Uuid(IQueryCollection query, string name)
+    public static Guid? Uuid(IQueryCollection query, string name)
     {
         var text = Text(query, name);
         if (text is null)
             return null;
         return Guid.TryParse(text, out var id) ? id : throw new FormatException($"{name} '{text}' is not a UUID");
-    }
-
-    private static int LimitOf(IQueryCollection query)
-    {
-        var text = Text(query, "limit");
-        if (text is null)
-            return DefaultLimit;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit)
-            return limit;
-        throw new FormatException($"limit '{text}' must be a whole number from 1 to {MaxLimit}");
     }
 }
 

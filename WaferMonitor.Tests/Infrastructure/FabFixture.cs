@@ -65,8 +65,9 @@ public static class Events
     public static readonly AppRef App = new(Guid.Parse("11111111-1111-4111-8111-111111111111"), "wafer-process", "2.1.0");
 
     public static WireEvent Job(Guid jobId, string kind, DateTimeOffset at, string site = "fab1", string? status = null,
-        string? businessKey = "lot-1", Dictionary<string, double>? metrics = null, object? metadata = null, string? key = null) =>
-        new(key ?? Guid.NewGuid().ToString(), site, App,
+        string? businessKey = "lot-1", Dictionary<string, double>? metrics = null, object? metadata = null, string? key = null,
+        AppRef? app = null) =>
+        new(key ?? Guid.NewGuid().ToString(), site, app ?? App,
             new EntityRef(EntityTypes.Job, jobId, null, businessKey, null),
             new EventBody(kind, at, status ?? (kind == EventKinds.Started ? EntityStatuses.Running : null), metrics, ToElement(metadata)));
 

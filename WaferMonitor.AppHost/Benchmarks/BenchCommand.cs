@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace WaferMonitor.AppHost.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|parquet|all]</c>: starts a
+/// one-site fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var which = new Argument<string>("benchmark")
+        {
+            Description = "sidecar, ingest, queries, parquet or all",
+            DefaultValueFactory = _ => "all",
+        };
+        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "parquet", "all");
+        var events = new Option<int>("--events") { Description = "Events per ingest measurement", DefaultValueFactory = _ => 200_000 };
+        var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set", DefaultValueFactory = _ => 1_000_000 };
+        var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
+        var postgres = new Option<string?>("--postgres") { Description = "Measure against this PostgreSQL server instead of an embedded one" };
+        var command = new Command("bench", "Runs the performance measurements and prints the numbers.") { which, events, jobs, rows, postgres };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var selected = parse.GetValue(which)!;
+            bool Runs(string name) => selected == name || selected == "all";
+            var output = Console.Out;
+            if (Runs("parquet"))
+                await RunParquetAsync(parse.GetValue(rows), cancellationToken);
+            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries"))
+                return 0;
+            await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
+            if (Runs("sidecar"))
+                await SidecarBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
+            if (Runs("ingest"))
+                await IngestBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
+            if (Runs("queries"))
+                await QueryBenchmark.RunAsync(fab, parse.GetValue(jobs), output, cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The Parquet code lives in the Archiver; its benchmark runs there, through the Archiver's <c>bench-parquet</c> verb.</summary>
+    private static async Task RunParquetAsync(int rows, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"== parquet: {rows:N0} event rows ==");
+        var archiver = Hosting.ProjectResource.ServiceAssemblyPath("Archiver");
+        var info = new ProcessStartInfo(Hosting.ProjectResource.DotnetHost()) { ArgumentList = { archiver, "bench-parquet", rows.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync(cancellationToken);
+    }
+}

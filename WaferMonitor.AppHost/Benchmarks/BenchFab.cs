@@ -1,0 +1,66 @@
+using Npgsql;
+using WaferMonitor.AppHost.Hosting;
+
+namespace WaferMonitor.AppHost.Benchmarks;
+
+/// <summary>
+/// A one-site fab for measurements, on a durable PostgreSQL (normal fsync settings) in a temporary state directory
+/// that is removed afterwards.
+/// </summary>
+internal sealed class BenchFab : IAsyncDisposable
+{
+    public const string Site = "bench";
+    private readonly string stateDirectory;
+
+    private BenchFab(string stateDirectory, DistributedApplication app)
+    {
+        this.stateDirectory = stateDirectory;
+        App = app;
+    }
+
+    public DistributedApplication App { get; }
+    public string StateDirectory => stateDirectory;
+    public string ConnectionString => App.Get<DatabaseResource>($"monitor-{Site}").ConnectionString;
+
+    public static async Task<BenchFab> StartAsync(string? postgres, TextWriter output, CancellationToken cancellationToken)
+    {
+        var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var options = new FabOptions
+        {
+            Sites = [Site],
+            StateDirectory = stateDirectory,
+            PostgresConnectionString = postgres,
+            ServiceEnvironment = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
+        };
+        output.WriteLine($"starting a one-site fab in {stateDirectory} …");
+        var app = FabTopology.Declare(options).Build(TextWriter.Null, quiet: true);
+        await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
+        return new BenchFab(stateDirectory, app);
+    }
+
+    public HttpClient Client(string resource)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        return new HttpClient(handler) { BaseAddress = App.GetEndpoint(resource), Timeout = TimeSpan.FromMinutes(5) };
+    }
+
+    public async Task<long> EventCountAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM event", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

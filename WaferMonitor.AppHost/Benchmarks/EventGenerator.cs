@@ -1,0 +1,56 @@
+using System.Text.Json;
+using WaferMonitor.Sdk.Contracts;
+
+namespace WaferMonitor.AppHost.Benchmarks;
+
+/// <summary>
+/// Realistic v2 events: lots of 25 wafers — job started, per wafer started and finished (with metrics), job finished —
+/// 52 events per lot, pre-serialised so serialisation is not part of the measurement.
+/// </summary>
+internal static class EventGenerator
+{
+    private static readonly AppRef App = new(Guid.Parse("6a3f0e1c-2b4d-4e8f-9a1b-3c5d7e9f1a2b"), "bench-litho", "1.0.0");
+
+    public static IEnumerable<WireEvent> Lots(string site, int events)
+    {
+        var produced = 0;
+        var at = DateTimeOffset.UtcNow.AddHours(-1);
+        for (var lot = 0; produced < events; lot++)
+        {
+            var jobId = Guid.NewGuid();
+            var lotKey = $"lot-{lot:D7}";
+            WireEvent Job(string kind, string? status, IReadOnlyDictionary<string, double>? metrics) => new(
+                Guid.NewGuid().ToString(), site, App, new EntityRef(EntityTypes.Job, jobId, null, lotKey, null),
+                new EventBody(kind, at = at.AddMilliseconds(1), status, metrics,
+                    kind == EventKinds.Started ? JsonSerializer.SerializeToElement(new { recipe = "R-12", tool = "litho-07" }) : null));
+            yield return Job(EventKinds.Started, EntityStatuses.Running, null);
+            if (++produced >= events)
+                yield break;
+            for (var wafer = 1; wafer <= 25; wafer++)
+            {
+                var subjobId = Guid.NewGuid();
+                foreach (var kind in new[] { EventKinds.Started, EventKinds.Finished })
+                {
+                    var finished = kind == EventKinds.Finished;
+                    yield return new WireEvent(Guid.NewGuid().ToString(), site, App,
+                        new EntityRef(EntityTypes.Subjob, subjobId, jobId, null, $"wafer-{wafer:D2}"),
+                        new EventBody(kind, at = at.AddMilliseconds(1), finished ? EntityStatuses.Succeeded : EntityStatuses.Running,
+                            finished ? new Dictionary<string, double> { ["duration_s"] = 3.2, ["cpu_user_s"] = 1.1, ["cpu_system_s"] = 0.1, ["mem_max_mb"] = 512 } : null,
+                            null));
+                    if (++produced >= events)
+                        yield break;
+                }
+            }
+            yield return Job(EventKinds.Finished, EntityStatuses.Succeeded, new Dictionary<string, double> { ["duration_s"] = 80, ["mem_max_mb"] = 640 });
+            produced++;
+        }
+    }
+
+    /// <summary>JSON array bodies of <paramref name="batchSize"/> events each.</summary>
+    public static List<byte[]> Batches(string site, int events, int batchSize) =>
+        Lots(site, events).Chunk(batchSize).Select(chunk => JsonSerializer.SerializeToUtf8Bytes(chunk, WireJson.Options)).ToList();
+
+    public static List<byte[]> Singles(string site, int events) =>
+        Lots(site, events).Select(e => JsonSerializer.SerializeToUtf8Bytes(e, WireJson.Options)).ToList();
+
+}

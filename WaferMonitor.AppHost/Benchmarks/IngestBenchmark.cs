@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using WaferMonitor.Sdk.Contracts;
+
+namespace WaferMonitor.AppHost.Benchmarks;
+
+/// <summary>
+/// Issue 5: in one run, (a) raw binary COPY of equivalent rows into an equivalent table — the physical limit —
+/// (b) LocalApi batch ingest, (c) Sidecar → LocalApi end to end, each until stored, as events/s and ratios to (a).
+/// </summary>
+internal static class IngestBenchmark
+{
+    private const int Connections = 8;
+    private const int BatchSize = 1000;
+
+    public static async Task RunAsync(BenchFab fab, int events, TextWriter output, CancellationToken cancellationToken)
+    {
+        output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections ==");
+        var raw = await RawCopyAsync(fab.ConnectionString, events, cancellationToken);
+        output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
+
+        using var localApi = fab.Client($"localapi-{BenchFab.Site}");
+        var localBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize);
+        var before = await fab.EventCountAsync(cancellationToken);
+        var elapsed = await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", localBodies, Connections, cancellationToken);
+        var stored = await fab.EventCountAsync(cancellationToken) - before;
+        var viaLocalApi = stored / elapsed.TotalSeconds;
+        output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
+
+        using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
+        var sidecarBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize);
+        before = await fab.EventCountAsync(cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        await Measure.PostAllAsync(sidecar, "/v1/ingest/events:batch", sidecarBodies, Connections, cancellationToken);
+        while (await fab.EventCountAsync(cancellationToken) - before < events)
+            await Task.Delay(20, cancellationToken);
+        var endToEnd = events / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
+    }
+
+    private static async Task<double> RawCopyAsync(string connectionString, int events, CancellationToken cancellationToken)
+    {
+        var rows = EventGenerator.Lots(BenchFab.Site, events)
+            .Select(e => (Event: e, Payload: JsonSerializer.Serialize(e, WireJson.Options)))
+            .Chunk(BatchSize).ToList();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand("""
+            DROP TABLE IF EXISTS bench_raw_event;
+            CREATE TABLE bench_raw_event (LIKE event INCLUDING DEFAULTS INCLUDING INDEXES);
+            """))
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < rows.Count)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using (var importer = await connection.BeginBinaryImportAsync("""
+                    COPY bench_raw_event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
+                    FROM STDIN (FORMAT BINARY)
+                    """, cancellationToken))
+                {
+                    var now = DateTime.UtcNow;
+                    foreach (var (e, payload) in rows[index])
+                    {
+                        await importer.StartRowAsync(cancellationToken);
+                        await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+                        await importer.WriteAsync(e.IdempotencyKey, NpgsqlDbType.Text, cancellationToken);
+                        await importer.WriteAsync(e.SiteId, NpgsqlDbType.Text, cancellationToken);
+                        await importer.WriteAsync(e.App.AppId, NpgsqlDbType.Uuid, cancellationToken);
+                        await importer.WriteAsync(e.Entity.Type, NpgsqlDbType.Text, cancellationToken);
+                        await importer.WriteAsync(e.Entity.Id, NpgsqlDbType.Uuid, cancellationToken);
+                        if (e.Entity.ParentId is { } parent)
+                            await importer.WriteAsync(parent, NpgsqlDbType.Uuid, cancellationToken);
+                        else
+                            await importer.WriteNullAsync(cancellationToken);
+                        await importer.WriteAsync(e.Event.Kind, NpgsqlDbType.Text, cancellationToken);
+                        await importer.WriteAsync(e.Event.At.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                        if (e.Event.Status is { } status)
+                            await importer.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
+                        else
+                            await importer.WriteNullAsync(cancellationToken);
+                        await importer.WriteAsync(payload, NpgsqlDbType.Jsonb, cancellationToken);
+                    }
+                    await importer.CompleteAsync(cancellationToken);
+                }
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }));
+        var rate = events / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await using (var drop = dataSource.CreateCommand("DROP TABLE bench_raw_event"))
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        return rate;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace WaferMonitor.AppHost.Benchmarks;
+
+/// <summary>
+/// Issue 6: read latencies on a large site. The data set is bulk-loaded with SQL (documented in the README): jobs spread
+/// over the last 24 h across five apps (2 % running, 5 % failed), 25 subjobs for every 25th job, and a started and a
+/// finished event per job — far faster to create than through the ingest path, and the same rows the projections hold.
+/// </summary>
+internal static class QueryBenchmark
+{
+    private const int Samples = 60;
+
+    public static async Task RunAsync(BenchFab fab, int jobs, TextWriter output, CancellationToken cancellationToken)
+    {
+        output.WriteLine($"== queries on {jobs:N0} jobs ==");
+        var loading = Stopwatch.GetTimestamp();
+        await LoadAsync(fab.ConnectionString, jobs, cancellationToken);
+        output.WriteLine($"bulk-loaded in {Stopwatch.GetElapsedTime(loading).TotalSeconds:0} s");
+
+        using var client = fab.Client($"localapi-{BenchFab.Site}");
+        var sampleIds = await SampleJobIdsAsync(fab.ConnectionString, Samples, cancellationToken);
+        var deepCursor = await CursorAtDepthAsync(client, jobs / 2, cancellationToken);
+
+        await ReportAsync(output, "100 newest jobs", client, _ => "/v1/jobs?limit=100", cancellationToken, withAverage: true);
+        await ReportAsync(output, "filtered page (failed, app contains 'etch')", client, _ => "/v1/jobs?status=failed&app_name=etch&limit=100", cancellationToken);
+        await ReportAsync(output, $"deep page via cursor (~{jobs / 2:N0} rows down)", client, _ => $"/v1/jobs?limit=100&cursor={deepCursor}", cancellationToken);
+        await ReportAsync(output, "job detail", client, i => $"/v1/jobs/{sampleIds[i % sampleIds.Count]}", cancellationToken);
+        await ReportAsync(output, "/v1/stats over 24 h (5m buckets)", client, _ => "/v1/stats", cancellationToken);
+    }
+
+    private static async Task ReportAsync(TextWriter output, string name, HttpClient client, Func<int, string> path,
+        CancellationToken cancellationToken, bool withAverage = false)
+    {
+        for (var i = 0; i < 3; i++)
+            (await client.GetAsync(path(i), cancellationToken)).EnsureSuccessStatusCode();
+        var millis = await Measure.TimeEachAsync(Samples, async i =>
+        {
+            using var response = await client.GetAsync(path(i), cancellationToken);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        });
+        var average = millis.Average();
+        output.WriteLine($"{name,-50} {Measure.Summary(millis)}" + (withAverage ? $"  avg {average:0.00} ms" : ""));
+    }
+
+    private static async Task<string> CursorAtDepthAsync(HttpClient client, int depth, CancellationToken cancellationToken)
+    {
+        string? cursor = null;
+        for (var walked = 0; walked < depth; walked += 10_000)
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>("/v1/jobs?limit=10000" + (cursor is null ? "" : $"&cursor={cursor}"), cancellationToken);
+            cursor = page.GetProperty("next_cursor").GetString() ?? cursor;
+        }
+        return cursor!;
+    }
+
+    private static async Task<List<Guid>> SampleJobIdsAsync(string connectionString, int count, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT job_id FROM job TABLESAMPLE SYSTEM (1) LIMIT {count}", connection);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    private static async Task LoadAsync(string connectionString, int jobs, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Command Timeout=0");
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($$"""
+            INSERT INTO app (app_id, name, version)
+            SELECT ('00000000-0000-4000-8000-00000000000' || a)::uuid, n, '1.0.0'
+            FROM unnest(ARRAY['litho-expose', 'etch-plasma', 'cvd-deposit', 'cmp-polish', 'metrology-ocd']) WITH ORDINALITY AS t(n, a)
+            ON CONFLICT DO NOTHING;
+
+            CREATE TEMP TABLE bench_job AS
+            SELECT gen_random_uuid() AS job_id, g,
+                   ('00000000-0000-4000-8000-00000000000' || (g % 5 + 1))::uuid AS app_id,
+                   (ARRAY['litho-expose', 'etch-plasma', 'cvd-deposit', 'cmp-polish', 'metrology-ocd'])[g % 5 + 1] AS app_name,
+                   now() - interval '24 hours' + g * (interval '24 hours' / {{jobs}}) AS started
+            FROM generate_series(1, {{jobs}}) g;
+
+            INSERT INTO job (job_id, site_id, app_id, app_name, app_version, job_key, first_started_at, first_any_at,
+                             winner_at, winner_key, winner_status, winner_duration_s, cpu_user_s, cpu_system_s, mem_max_mb,
+                             metadata, metadata_stamps, last_event_at)
+            SELECT job_id, 'bench', app_id, app_name, '1.0.0', 'lot-' || g, started, started,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE started + interval '80 seconds' END,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE 'end-' || g END,
+                   CASE WHEN g % 50 = 0 THEN NULL WHEN g % 20 = 0 THEN 'failed' ELSE 'succeeded' END,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE 60 + g % 40 END,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE 1 + (g % 10) * 0.1 END,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE 0.1 END,
+                   256 + g % 512, '{"recipe": "R-12"}', NULL,
+                   CASE WHEN g % 50 = 0 THEN started ELSE started + interval '80 seconds' END
+            FROM bench_job ORDER BY g;
+
+            INSERT INTO subjob (subjob_id, job_id, site_id, app_id, app_name, app_version, sub_key, first_started_at, first_any_at,
+                                winner_at, winner_key, winner_status, winner_duration_s, mem_max_mb, last_event_at)
+            SELECT gen_random_uuid(), job_id, 'bench', app_id, app_name, '1.0.0', 'wafer-' || lpad(w::text, 2, '0'),
+                   started + w * interval '3 seconds', started + w * interval '3 seconds',
+                   started + w * interval '3 seconds' + interval '3 seconds', 'w-' || g || '-' || w, 'succeeded', 3, 512,
+                   started + w * interval '3 seconds' + interval '3 seconds'
+            FROM bench_job, generate_series(1, 25) w WHERE g % 25 = 0;
+
+            INSERT INTO event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
+            SELECT now(), 'e-' || g || '-' || k, 'bench', app_id, 'job', job_id, NULL, k, at, s,
+                   jsonb_build_object('idempotency_key', 'e-' || g || '-' || k, 'site_id', 'bench',
+                       'app', jsonb_build_object('app_id', app_id, 'name', app_name, 'version', '1.0.0'),
+                       'entity', jsonb_build_object('type', 'job', 'id', job_id, 'parent_id', NULL, 'business_key', 'lot-' || g, 'sub_key', NULL),
+                       'event', jsonb_build_object('kind', k, 'at', at, 'status', s, 'metrics', '{}'::jsonb, 'metadata', NULL))
+            FROM bench_job,
+                 LATERAL (VALUES ('started', started, 'running'), ('finished', started + interval '80 seconds', 'succeeded')) v(k, at, s);
+
+            ANALYZE app; ANALYZE job; ANALYZE subjob; ANALYZE event;
+            """, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
