@@ -27,6 +27,8 @@ internal static class LocalApiExtensions
         services.AddSingleton<PartitionMaintenance>();
         services.AddHostedService<PartitionMaintenanceService>();
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<DbMetrics>();
+        services.AddHostedService<RunningJobsMonitor>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<IngestContext>();
         services.AddSingleton<JobQueries>();

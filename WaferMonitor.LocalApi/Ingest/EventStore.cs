@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.ServiceDefaults.Ingest;
 
 namespace WaferMonitor.LocalApi.Ingest;
@@ -12,7 +13,7 @@ public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
 /// Stores a batch in one transaction with a constant number of round trips: claim idempotency keys, upsert folded
 /// projections, then COPY the new events under the commit-order lock.
 /// </summary>
-internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics)
+internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db)
 {
     /// <summary>
     /// Held from the event COPY until commit. Sequences are not handed out in commit order, so event seqs are drawn only
@@ -40,18 +41,27 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var (claimed, ingestedAt) = await ClaimKeysAsync(connection, unique, cancellationToken);
+        var (claimed, ingestedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimKeysAsync(connection, unique, cancellationToken));
         var fresh = unique.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList();
         long? lastSeq = null;
+        IReadOnlyList<FinishedJob> finishedJobs = [];
         if (fresh.Count > 0)
         {
             var events = fresh.Select(i => i.Event).ToList();
-            await UpsertAppsAsync(connection, events, cancellationToken);
-            await UpsertEntitiesAsync(connection, "job", EntityFold.Fold(events, EntityTypes.Job), cancellationToken);
-            await UpsertEntitiesAsync(connection, "subjob", EntityFold.Fold(events, EntityTypes.Subjob), cancellationToken);
-            lastSeq = await AppendEventsAsync(connection, fresh, ingestedAt, cancellationToken);
+            await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, events, cancellationToken));
+            finishedJobs = await db.MeasureAsync("upsert", "job",
+                () => UpsertEntitiesAsync(connection, "job", EntityFold.Fold(events, EntityTypes.Job), cancellationToken));
+            await db.MeasureAsync("upsert", "subjob",
+                () => UpsertEntitiesAsync(connection, "subjob", EntityFold.Fold(events, EntityTypes.Subjob), cancellationToken));
+            lastSeq = await db.MeasureAsync("copy", "event", () => AppendEventsAsync(connection, fresh, ingestedAt, cancellationToken));
         }
-        await transaction.CommitAsync(cancellationToken);
+        await db.MeasureAsync("commit", "event", async () =>
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        });
+        foreach (var job in finishedJobs)
+            metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
 
         metrics.RecordBatch(fresh, items.Count - fresh.Count, Stopwatch.GetElapsedTime(started));
         return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
@@ -81,7 +91,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         return (claimed, ingestedAt);
     }
 
-    private static async Task UpsertAppsAsync(NpgsqlConnection connection, List<WireEvent> events, CancellationToken cancellationToken)
+    private sealed record FinishedJob(string App, string Status, double? DurationSeconds);
+
+    private static async Task<int> UpsertAppsAsync(NpgsqlConnection connection, List<WireEvent> events, CancellationToken cancellationToken)
     {
         var apps = events.GroupBy(e => e.App.AppId)
             .Select(g => g.MaxBy(e => e.Event.At)!.App)
@@ -95,14 +107,15 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         command.Parameters.AddWithValue("ids", apps.Select(a => a.AppId).ToArray());
         command.Parameters.AddWithValue("names", apps.Select(a => a.Name).ToArray());
         command.Parameters.AddWithValue("versions", apps.Select(a => a.Version).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task UpsertEntitiesAsync(
+    /// <returns>For jobs, those that became terminal in this batch (once per job: running or new → terminal).</returns>
+    private static async Task<IReadOnlyList<FinishedJob>> UpsertEntitiesAsync(
         NpgsqlConnection connection, string table, IReadOnlyList<EntityFold> folds, CancellationToken cancellationToken)
     {
         if (folds.Count == 0)
-            return;
+            return [];
         var isJob = table == "job";
         var idColumn = isJob ? "job_id" : "subjob_id";
         var keyColumn = isJob ? "job_key" : "sub_key";
@@ -133,7 +146,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
                            CASE WHEN EXCLUDED.metadata_stamps IS NULL THEN t.metadata_stamps ELSE m.stamps END
                     FROM wm_merge_metadata(t.metadata, t.metadata_stamps, EXCLUDED.metadata, EXCLUDED.metadata_stamps) m),
                 last_event_at = GREATEST(t.last_event_at, EXCLUDED.last_event_at),
-                updated_at = now()
+                updated_at = now(){(isJob ? ",\n                prev_status = t.status" : "")}
+            {(isJob ? "RETURNING app_name, prev_status, status, duration_s" : "")}
             """;
         await using var command = new NpgsqlCommand(sql, connection);
         var p = command.Parameters;
@@ -157,7 +171,21 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         p.Add(Array("metadata", folds.Select(f => f.Metadata?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
         p.Add(Array("stamps", folds.Select(f => f.MetadataStamps?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
         p.AddWithValue("last_event", folds.Select(f => f.LastEventAt).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (!isJob)
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return [];
+        }
+        var finished = new List<FinishedJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var wasRunning = reader.IsDBNull(1) || reader.GetString(1) == EntityStatuses.Running;
+            var status = reader.GetString(2);
+            if (wasRunning && status != EntityStatuses.Running)
+                finished.Add(new FinishedJob(reader.GetString(0), status, reader.IsDBNull(3) ? null : reader.GetDouble(3)));
+        }
+        return finished;
     }
 
     private static NpgsqlParameter Array<T>(string name, T[] values, NpgsqlDbType elementType) =>

@@ -1,0 +1,39 @@
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.Tests.Infrastructure;
+
+namespace WaferMonitor.Tests.LocalApi;
+
+[Collection(FabCollection.Name)]
+public sealed class IngestMetricsTests(FabFixture fab)
+{
+    [Fact]
+    public async Task Jobs_are_counted_once_when_they_first_finish_and_database_work_is_measured()
+    {
+        using var client = fab.Client("localapi-fab1");
+        var app = new AppRef(Guid.NewGuid(), "metrics-" + Guid.NewGuid().ToString("N")[..8], "1.0.0");
+        var jobId = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-2);
+        await Events.PostBatchAsync(client, [Events.Job(jobId, EventKinds.Started, at, app: app)]);
+        await Events.PostBatchAsync(client,
+        [
+            Events.Job(jobId, EventKinds.Finished, at.AddSeconds(40), status: "failed", app: app, metrics: new() { ["duration_s"] = 40 }),
+        ]);
+        // A competing terminal event changes the row but is not a second finished job.
+        await Events.PostBatchAsync(client, [Events.Job(jobId, EventKinds.Canceled, at.AddSeconds(41), app: app)]);
+
+        var text = await client.GetStringAsync("/metrics");
+
+        Assert.Contains($"jobs_total{{app=\"{app.Name}\",status=\"failed\"}} 1\n", text);
+        Assert.DoesNotContain($"jobs_total{{app=\"{app.Name}\",status=\"canceled\"}}", text);
+        Assert.Contains($"job_duration_seconds_count{{app=\"{app.Name}\"}} 1\n", text);
+        Assert.Contains($"job_duration_seconds_bucket{{app=\"{app.Name}\",le=\"60\"}} 1\n", text);
+        // OpenTelemetry orders a point's tags by key.
+        Assert.Matches("db_operations_total\\{operation=\"copy\",status=\"ok\",table=\"event\"\\} [1-9]", text);
+        Assert.Contains("# TYPE db_operation_duration_seconds histogram", text);
+        Assert.Contains("db_pool_size 32\n", text);
+        Assert.Matches("db_pool_available [0-9]+\n", text);
+        Assert.Matches("events_processed_total\\{kind=\"finished\",status=\"accepted\"\\} [1-9]", text);
+        Assert.Contains("# TYPE jobs_running gauge", text);
+        Assert.Contains("# TYPE job_oldest_running_seconds gauge", text);
+    }
+}
