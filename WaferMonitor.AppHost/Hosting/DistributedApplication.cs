@@ -40,6 +40,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     private readonly IReadOnlyList<Resource> resources;
     private readonly HostContext context;
     private readonly List<Resource> started = [];
+    private FileStream? stateLock;
     private bool stopped;
 
     internal DistributedApplication(IReadOnlyList<Resource> resources, HostContext context)
@@ -62,6 +63,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     public async Task StartAsync(TimeSpan readyTimeout, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(context.StateDirectory);
+        LockStateDirectory();
         File.Delete(EndpointsFile);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(readyTimeout);
@@ -94,6 +96,23 @@ public sealed class DistributedApplication : IAsyncDisposable
         context.Console.Info($"{resource.Name}: ready");
     }
 
+    /// <summary>
+    /// One AppHost per state directory: a second one would take the first one's database for a stale server and stop it.
+    /// </summary>
+    private void LockStateDirectory()
+    {
+        var path = Path.Combine(context.StateDirectory, "apphost.lock");
+        try
+        {
+            stateLock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new InvalidOperationException(
+                $"{context.StateDirectory} is in use by another AppHost; stop it or pass a different --state-dir");
+        }
+    }
+
     public async Task StopAsync()
     {
         if (stopped)
@@ -115,6 +134,8 @@ public sealed class DistributedApplication : IAsyncDisposable
                 toStop.Remove(resource);
             }
         }
+        if (stateLock is not null)
+            await stateLock.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
