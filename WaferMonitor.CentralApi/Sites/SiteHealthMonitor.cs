@@ -89,6 +89,6 @@ public sealed partial class SiteHealthMonitor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Site {SiteId} is now {Status} (was {Previous}): {Error}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Site {SiteId} is now {Status} (was {Previous}); error: {Error}")]
     private static partial void LogStatusChanged(ILogger logger, string siteId, string previous, string status, string? error);
 }
