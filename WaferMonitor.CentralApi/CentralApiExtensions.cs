@@ -1,5 +1,8 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.CentralApi.Stats;
 using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.CentralApi;
@@ -9,14 +12,24 @@ internal static class CentralApiExtensions
     public static WebApplicationBuilder AddCentralApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<CentralOptions>(CentralOptions.SectionName);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SiteDirectory>();
-        builder.Services.AddHttpClient(SiteEndpoints.HttpClientName);
+        builder.Services.AddHttpClient(SiteClient.HttpClientName);
+        builder.Services.AddSingleton<SiteClient>();
+        builder.Services.AddSingleton<FanOut>();
+        builder.Services.AddSingleton<MergedListing>();
+        builder.Services.AddSingleton<ResponseCache>();
+        builder.Services.AddSingleton<SiteHealthMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SiteHealthMonitor>());
+        builder.Services.AddHealthChecks().AddCheck<SitesHealthCheck>("sites");
         return builder;
     }
 
     public static WebApplication MapCentralApi(this WebApplication app)
     {
-        app.MapSiteEndpoints();
+        app.MapSitesEndpoints();
+        app.MapJobsEndpoints();
+        app.MapStatsEndpoints();
         return app;
     }
 }

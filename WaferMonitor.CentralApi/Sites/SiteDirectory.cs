@@ -2,21 +2,12 @@ using Microsoft.Extensions.Options;
 
 namespace WaferMonitor.CentralApi.Sites;
 
-/// <summary>Bound from <c>Central</c>.</summary>
-public sealed class CentralOptions
-{
-    public const string SectionName = "Central";
-
-    /// <summary>Per-site timeout of a fan-out request.</summary>
-    public WaferMonitor.ServiceDefaults.Configuration.Duration SiteTimeout { get; set; } =
-        WaferMonitor.ServiceDefaults.Configuration.Duration.FromSeconds(2);
-}
-
 public sealed record Site(string Id, Uri BaseAddress);
 
 /// <summary>
 /// The sites this CentralApi reads, from <c>Sites:&lt;id&gt;=url</c> (what the AppHost sets, service-discovery names
-/// allowed) and from the v2 form <c>SITES=fab1=http://site1:18000,fab2=…</c>.
+/// allowed), from the v2 form <c>SITES=fab1=http://site1:18000,fab2=…</c>, and otherwise from service discovery: each
+/// <c>services:localapi-&lt;id&gt;</c> entry an Aspire AppHost injects is site <c>&lt;id&gt;</c>.
 /// </summary>
 public sealed class SiteDirectory
 {
@@ -37,8 +28,20 @@ public sealed class SiteDirectory
                 sites[id] = Parse(id, pair[(separator + 1)..], "SITES");
             }
         }
+        if (sites.Count == 0)
+        {
+            foreach (var service in configuration.GetSection("services").GetChildren())
+            {
+                if (service.Key.StartsWith(DiscoveredPrefix, StringComparison.OrdinalIgnoreCase) && service.Key.Length > DiscoveredPrefix.Length)
+                    sites[service.Key[DiscoveredPrefix.Length..]] = new Site(service.Key[DiscoveredPrefix.Length..], new Uri($"http://{service.Key}"));
+            }
+        }
+        if (sites.Count == 0)
+            throw new OptionsValidationException("Sites", typeof(SiteDirectory), ["Sites: no site configured; set Sites:<id>=<url> or SITES=<id>=<url>,…"]);
         All = [.. sites.Values.OrderBy(s => s.Id, StringComparer.Ordinal)];
     }
+
+    private const string DiscoveredPrefix = "localapi-";
 
     public IReadOnlyList<Site> All { get; }
 

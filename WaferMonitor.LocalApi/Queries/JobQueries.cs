@@ -22,12 +22,12 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
     private const string JobColumns = """
         j.store_seq, j.job_id, j.site_id, j.app_id, j.app_name, j.app_version, j.job_key, j.status, j.started_at, j.ended_at,
         j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at,
-        c.total, c.running, c.succeeded, c.failed, c.canceled
+        c.total, c.running, c.succeeded, c.failed, c.canceled, j.first_stored_at
         """;
 
     private const string SubjobColumns = """
         j.store_seq, j.subjob_id, j.job_id, j.site_id, j.app_id, j.app_name, j.app_version, j.sub_key, j.status, j.started_at, j.ended_at,
-        j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at
+        j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at, j.first_stored_at
         """;
 
     public async Task<Page<JobItem>> ListJobsAsync(ListQuery query, CancellationToken cancellationToken)
@@ -134,17 +134,20 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
         return new Page<T>(items, items.Count, more ? Cursor.Encode(lastSeq) : null);
     }
 
-    // Column 0 is store_seq, used only for the cursor.
+    // Column 0 is store_seq: the item's own cursor resumes a page right after it, which lets CentralApi merge sites' pages
+    // and resume each site after whichever item it took last.
     private static JobItem ReadJob(NpgsqlDataReader r) => new(
         r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.GetString(4), r.GetString(5), NullableString(r, 6), r.GetString(7),
         r.GetFieldValue<DateTimeOffset>(8), NullableTime(r, 9), NullableDouble(r, 10), NullableDouble(r, 11), NullableDouble(r, 12),
         NullableDouble(r, 13), NullableJson(r, 14), r.GetFieldValue<DateTimeOffset>(15),
-        new SubjobCounts(r.GetInt32(16), r.GetInt32(17), r.GetInt32(18), r.GetInt32(19), r.GetInt32(20)));
+        new SubjobCounts(r.GetInt32(16), r.GetInt32(17), r.GetInt32(18), r.GetInt32(19), r.GetInt32(20)),
+        r.GetFieldValue<DateTimeOffset>(21), Cursor.Encode(r.GetInt64(0)));
 
     private static SubjobItem ReadSubjob(NpgsqlDataReader r) => new(
         r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetGuid(4), r.GetString(5), r.GetString(6), NullableString(r, 7), r.GetString(8),
         r.GetFieldValue<DateTimeOffset>(9), NullableTime(r, 10), NullableDouble(r, 11), NullableDouble(r, 12), NullableDouble(r, 13),
-        NullableDouble(r, 14), NullableJson(r, 15), r.GetFieldValue<DateTimeOffset>(16));
+        NullableDouble(r, 14), NullableJson(r, 15), r.GetFieldValue<DateTimeOffset>(16),
+        r.GetFieldValue<DateTimeOffset>(17), Cursor.Encode(r.GetInt64(0)));
 
     private static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
     private static double? NullableDouble(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
