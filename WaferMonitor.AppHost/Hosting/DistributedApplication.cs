@@ -67,12 +67,12 @@ public sealed class DistributedApplication : IAsyncDisposable
         File.Delete(EndpointsFile);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(readyTimeout);
-        var ready = new Dictionary<Resource, Task>();
-        foreach (var resource in resources)
-            ready[resource] = StartWhenReadyAsync(resource, ready, timeout.Token);
+        // Every resource's readiness exists before any starts, whatever order they were declared in.
+        var ready = resources.ToDictionary(r => r, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var starting = resources.Select(r => StartWhenReadyAsync(r, ready, timeout.Token)).ToList();
         try
         {
-            await Task.WhenAll(ready.Values);
+            await Task.WhenAll(starting);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -83,17 +83,26 @@ public sealed class DistributedApplication : IAsyncDisposable
         context.Console.Always(Table());
     }
 
-    private async Task StartWhenReadyAsync(Resource resource, Dictionary<Resource, Task> ready, CancellationToken cancellationToken)
+    private async Task StartWhenReadyAsync(
+        Resource resource, Dictionary<Resource, TaskCompletionSource> ready, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        await Task.WhenAll(resource.WaitsFor.Select(dependency => ready[dependency]));
-        resource.State = ResourceState.Starting;
-        lock (started)
-            started.Add(resource);
-        await resource.StartAsync(context, cancellationToken);
-        await resource.WaitReadyAsync(cancellationToken);
-        resource.State = ResourceState.Running;
-        context.Console.Info($"{resource.Name}: ready");
+        try
+        {
+            await Task.WhenAll(resource.WaitsFor.Select(dependency => ready[dependency].Task)).WaitAsync(cancellationToken);
+            resource.State = ResourceState.Starting;
+            lock (started)
+                started.Add(resource);
+            await resource.StartAsync(context, cancellationToken);
+            await resource.WaitReadyAsync(cancellationToken);
+            resource.State = ResourceState.Running;
+            context.Console.Info($"{resource.Name}: ready");
+            ready[resource].TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            ready[resource].TrySetException(ex);
+            throw;
+        }
     }
 
     /// <summary>
