@@ -4,8 +4,8 @@ using System.Diagnostics;
 namespace WaferMonitor.AppHost.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|parquet|all]</c>: starts a
-/// one-site fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
+/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|central|parquet|all]</c>:
+/// starts a fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
 /// </summary>
 internal static class BenchCommand
 {
@@ -13,10 +13,10 @@ internal static class BenchCommand
     {
         var which = new Argument<string>("benchmark")
         {
-            Description = "sidecar, ingest, queries, parquet or all",
+            Description = "sidecar, ingest, queries, central, parquet or all",
             DefaultValueFactory = _ => "all",
         };
-        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "parquet", "all");
+        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "central", "parquet", "all");
         var events = new Option<int>("--events") { Description = "Events per ingest measurement", DefaultValueFactory = _ => 200_000 };
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set", DefaultValueFactory = _ => 1_000_000 };
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
@@ -29,18 +29,32 @@ internal static class BenchCommand
             var output = Console.Out;
             if (Runs("parquet"))
                 await RunParquetAsync(parse.GetValue(rows), cancellationToken);
-            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries"))
+            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("central"))
                 return 0;
             await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
             if (Runs("sidecar"))
                 await SidecarBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
             if (Runs("ingest"))
                 await IngestBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
+            if (Runs("central"))
+                await RunCentralAsync(fab, output, cancellationToken);
             if (Runs("queries"))
                 await QueryBenchmark.RunAsync(fab, parse.GetValue(jobs), output, cancellationToken);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Central fan-out over both sites, each holding some thousand recent jobs.</summary>
+    private static async Task RunCentralAsync(BenchFab fab, TextWriter output, CancellationToken cancellationToken)
+    {
+        output.WriteLine("== central fan-out over two sites ==");
+        foreach (var site in new[] { BenchFab.Site, BenchFab.OtherSite })
+        {
+            using var localApi = fab.Client($"localapi-{site}");
+            await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", EventGenerator.Batches(site, 100_000, 1000), 4, cancellationToken);
+        }
+        await CentralBenchmark.RunAsync(fab.App.GetEndpoint("central"), output, cancellationToken);
     }
 
     /// <summary>The Parquet code lives in the Archiver; its benchmark runs there, through the Archiver's <c>bench-parquet</c> verb.</summary>

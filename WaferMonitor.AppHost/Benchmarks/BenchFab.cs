@@ -4,12 +4,13 @@ using WaferMonitor.AppHost.Hosting;
 namespace WaferMonitor.AppHost.Benchmarks;
 
 /// <summary>
-/// A one-site fab for measurements, on a durable PostgreSQL (normal fsync settings) in a temporary state directory
-/// that is removed afterwards.
+/// A two-site fab for measurements (most use the first site; the central fan-out uses both), on a durable PostgreSQL
+/// (normal fsync settings) in a temporary state directory that is removed afterwards.
 /// </summary>
 internal sealed class BenchFab : IAsyncDisposable
 {
     public const string Site = "bench";
+    public const string OtherSite = "bench2";
     private readonly string stateDirectory;
 
     private BenchFab(string stateDirectory, DistributedApplication app)
@@ -27,12 +28,12 @@ internal sealed class BenchFab : IAsyncDisposable
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new FabOptions
         {
-            Sites = [Site],
+            Sites = [Site, OtherSite],
             StateDirectory = stateDirectory,
             PostgresConnectionString = postgres,
             ServiceEnvironment = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
         };
-        output.WriteLine($"starting a one-site fab in {stateDirectory} …");
+        output.WriteLine($"starting a two-site fab in {stateDirectory} …");
         var app = FabTopology.Declare(options).Build(TextWriter.Null, quiet: true);
         await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
         return new BenchFab(stateDirectory, app);
