@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Storage;
+using WaferMonitor.LocalApi.Stream;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Ingest;
 
@@ -30,6 +31,10 @@ internal static class LocalApiExtensions
         services.AddSingleton<EventStore>();
         services.AddSingleton<IngestContext>();
         services.AddSingleton<JobQueries>();
+        services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionName);
+        services.AddSingleton<StreamMetrics>();
+        services.AddSingleton<EventFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
         return builder;
     }
 
@@ -37,6 +42,7 @@ internal static class LocalApiExtensions
     {
         app.MapIngestEndpoints();
         app.MapJobsEndpoints();
+        app.MapStreamEndpoints();
         return app;
     }
 }
