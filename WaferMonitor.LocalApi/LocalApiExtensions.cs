@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Storage;
-using WaferMonitor.LocalApi.Stream;
+using WaferMonitor.LocalApi.Streaming;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Ingest;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Ingest;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 internal abstract record SubscribeOutcome;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 /// <summary>One stored event with what the filters need, and its SSE message encoded once for every client.</summary>
 internal sealed class FeedEvent

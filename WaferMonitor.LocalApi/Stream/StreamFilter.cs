@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Primitives;
 using WaferMonitor.Sdk.Contracts;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 /// <summary>
 /// The filters of <c>/v1/stream</c>. <c>entity_type</c>, <c>kind</c> and <c>status</c> take comma lists; <c>status</c>

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using WaferMonitor.LocalApi.Ingest;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 internal sealed class StreamMetrics
 {

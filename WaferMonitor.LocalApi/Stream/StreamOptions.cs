@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using WaferMonitor.ServiceDefaults.Configuration;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 /// <summary>Bound from <c>Stream</c>: the live event stream of <c>GET /v1/stream</c>.</summary>
 public sealed class StreamOptions : IValidatableObject

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace WaferMonitor.LocalApi.Stream;
+namespace WaferMonitor.LocalApi.Streaming;
 
 /// <summary>
 /// One client's view of the feed: the replayed backlog, then live events through a bounded queue. The feed never waits
