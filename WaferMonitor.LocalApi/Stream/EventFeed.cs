@@ -51,7 +51,7 @@ internal sealed partial class EventFeed(
     private readonly StreamOptions settings = options.Value;
     private readonly Lock gate = new();
     private readonly List<StreamSubscription> subscribers = [];
-    private FeedEvent[] ring = [];
+    private readonly FeedEvent[] ring = new FeedEvent[options.Value.ReplayWindow];
     private int ringStart;
     private int ringCount;
 
@@ -66,7 +66,6 @@ internal sealed partial class EventFeed(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        ring = new FeedEvent[settings.ReplayWindow];
         await PreloadAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
