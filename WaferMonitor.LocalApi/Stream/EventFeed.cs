@@ -61,7 +61,7 @@ internal sealed partial class EventFeed(
     /// <summary>Every event with a greater seq is in the ring (or not yet read); a client behind it gets a reset.</summary>
     private long floor;
 
-    /// <summary>The greatest seq announced by a notification; set from Npgsql's notification callback.</summary>
+    /// <summary>The greatest seq announced since the feed loop last took it (0 when none); set from Npgsql's notification callback.</summary>
     private long announced;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -130,7 +130,9 @@ internal sealed partial class EventFeed(
                 await CatchUpAsync(connection, stoppingToken);
                 while (true)
                 {
-                    if (Interlocked.Read(ref announced) > lastSeq || !await connection.WaitAsync(IdleCheck, stoppingToken))
+                    // Taking the announcement (not just peeking) means one catch-up per announcement at most, even if an
+                    // announced row were never readable; notifications that arrive during a catch-up announce again.
+                    if (Interlocked.Exchange(ref announced, 0) > lastSeq || !await connection.WaitAsync(IdleCheck, stoppingToken))
                         await CatchUpAsync(connection, stoppingToken);
                 }
             }
