@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Storage;
+using WaferMonitor.LocalApi.Streaming;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Ingest;
 
@@ -34,6 +35,10 @@ internal static class LocalApiExtensions
         services.AddSingleton<JobQueries>();
         services.AddSingleton<StatsQueries>();
         services.AddOpenApi();
+        services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionName);
+        services.AddSingleton<StreamMetrics>();
+        services.AddSingleton<EventFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
         return builder;
     }
 
@@ -43,6 +48,7 @@ internal static class LocalApiExtensions
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
         app.MapOpenApi();
+        app.MapStreamEndpoints();
         return app;
     }
 }
