@@ -6,4 +6,5 @@ builder.AddArchiver();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapArchiver();
 return await app.RunServiceAsync();
