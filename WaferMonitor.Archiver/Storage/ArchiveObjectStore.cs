@@ -14,6 +14,9 @@ internal sealed partial class ArchiveObjectStore(IAmazonS3 s3, IOptions<ArchiveS
 
     public string Bucket => Options.Bucket;
 
+    // Uploads are signed over the whole payload instead of aws-chunked streaming: s3rver stores a chunked body
+    // verbatim, signature frames included, and a file is at hand to hash anyway.
+
     /// <summary>Uploads a file under <paramref name="key"/>, replacing what is there (keys are deterministic, so a retry overwrites).</summary>
     public async Task PutFileAsync(string key, string path, CancellationToken cancellationToken)
     {
@@ -22,7 +25,7 @@ internal sealed partial class ArchiveObjectStore(IAmazonS3 s3, IOptions<ArchiveS
         {
             await s3.PutObjectAsync(new PutObjectRequest
             {
-                BucketName = Bucket, Key = key, FilePath = path, ContentType = "application/vnd.apache.parquet",
+                BucketName = Bucket, Key = key, FilePath = path, ContentType = "application/vnd.apache.parquet", UseChunkEncoding = false,
             }, cancellationToken);
             metrics.RecordUpload(multipart: false);
             return;
@@ -52,6 +55,7 @@ internal sealed partial class ArchiveObjectStore(IAmazonS3 s3, IOptions<ArchiveS
                     FilePath = path,
                     FilePosition = offset,
                     PartSize = Math.Min(Options.PartSize, length - offset),
+                    UseChunkEncoding = false,
                 }, cancellationToken);
                 parts.Add(new PartETag(partNumber, response.ETag));
             }
