@@ -106,7 +106,7 @@ internal sealed partial class ArchiveObjectStore(IAmazonS3 s3, IOptions<ArchiveS
     {
         try
         {
-            await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, MaxKeys = 1 }, cancellationToken);
+            await s3.HeadBucketAsync(new HeadBucketRequest { BucketName = Bucket }, cancellationToken);
             return null;
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound || ex.ErrorCode == "NoSuchBucket")
