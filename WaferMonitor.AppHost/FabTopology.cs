@@ -8,6 +8,11 @@ public sealed record FabOptions
     public string StateDirectory { get; init; } = ".wafermonitor";
     public string? PostgresConnectionString { get; init; }
 
+    /// <summary>A real S3 or MinIO endpoint for the archive; a local s3rver when null.</summary>
+    public string? S3Endpoint { get; init; }
+
+    public string S3Bucket { get; init; } = "wafermonitor-archive";
+
     /// <summary>Trades durability for speed (fsync off) — for test fabs whose data is thrown away.</summary>
     public bool ThrowawayDatabase { get; init; }
 
@@ -15,13 +20,17 @@ public sealed record FabOptions
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>The local fab: one PostgreSQL with a database per site; per site LocalApi, Sidecar and Archiver; one CentralApi.</summary>
+/// <summary>
+/// The local fab: one PostgreSQL with a database per site; one S3 for the archive; per site LocalApi, Sidecar and
+/// Archiver; one CentralApi.
+/// </summary>
 public static class FabTopology
 {
     public static DistributedApplicationBuilder Declare(FabOptions options)
     {
         var builder = new DistributedApplicationBuilder(options.StateDirectory);
         var postgres = builder.AddPostgres("postgres", options.PostgresConnectionString, options.ThrowawayDatabase);
+        var s3 = builder.AddS3("s3", options.S3Bucket, options.S3Endpoint);
         var central = builder.AddProject("central", "CentralApi");
         foreach (var site in options.Sites)
         {
@@ -36,6 +45,7 @@ public static class FabTopology
                 .WithEnvironment("Spool__Directory", Path.Combine(builder.StateDirectory, "spool", site));
             builder.AddProject($"archiver-{site}", "Archiver")
                 .WithReference(database, connectionName: "monitor")
+                .WithReference(s3)
                 .WaitFor(localApi)
                 .WithEnvironment("Archiver__SiteId", site);
             central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");

@@ -6,13 +6,14 @@ using WaferMonitor.AppHost.Hosting;
 
 var sites = new Option<string>("--sites") { Description = "Comma-separated site ids", DefaultValueFactory = _ => "fab1,fab2" };
 var postgres = new Option<string?>("--postgres") { Description = "Use this PostgreSQL server (connection string) instead of an embedded one" };
+var s3 = new Option<string?>("--s3") { Description = "Use this S3 endpoint (real S3 or MinIO; credentials from the AWS chain) instead of a local s3rver" };
 var stateDir = new Option<string>("--state-dir")
 {
     Description = "Where the local fab keeps its state (database, spools, logs, endpoints.json)",
     DefaultValueFactory = _ => Path.Combine(RepositoryLayout.Root, ".wafermonitor"),
 };
 
-var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, stateDir, BenchCommand.Create() };
+var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, BenchCommand.Create() };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -26,6 +27,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Sites = siteList,
         StateDirectory = parse.GetValue(stateDir)!,
         PostgresConnectionString = parse.GetValue(postgres),
+        S3Endpoint = parse.GetValue(s3),
     };
     return await RunFabAsync(options);
 });

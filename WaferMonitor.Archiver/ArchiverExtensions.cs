@@ -1,3 +1,10 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using Microsoft.Extensions.Options;
+using WaferMonitor.Archiver.Archive;
+using WaferMonitor.Archiver.Parquet;
+using WaferMonitor.Archiver.ReadBack;
+using WaferMonitor.Archiver.Storage;
 using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.Archiver;
@@ -8,9 +15,50 @@ internal static class ArchiverExtensions
 
     public static WebApplicationBuilder AddArchiver(this WebApplicationBuilder builder)
     {
-        builder.Services.AddValidatedOptions<ArchiverOptions>(ArchiverOptions.SectionName);
-        builder.Services.AddServiceSite<ArchiverOptions>(o => o.SiteId);
+        var services = builder.Services;
+        services.AddValidatedOptions<ArchiverOptions>(ArchiverOptions.SectionName);
+        services.AddValidatedOptions<ArchiveS3Options>(ArchiveS3Options.SectionName);
+        services.AddServiceSite<ArchiverOptions>(o => o.SiteId);
         builder.AddNpgsqlDataSource(ConnectionName);
+
+        services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value));
+        services.AddSingleton<IArchiveFileFormat>(new ParquetArchiveFormat());
+        services.AddSingleton<ArchiveMetrics>();
+        services.AddSingleton<ArchiveObjectStore>();
+        services.AddSingleton<ArchiveManifest>();
+        services.AddSingleton<WindowExporter>();
+        services.AddSingleton<ArchiveRunner>();
+        services.AddSingleton<ArchiveReadBack>();
+        services.AddHostedService<ArchiveWorker>();
+        services.AddHealthChecks().AddCheck<ArchiveBucketHealthCheck>("s3");
         return builder;
+    }
+
+    public static WebApplication MapArchiver(this WebApplication app)
+    {
+        app.MapArchiveEndpoints();
+        app.MapReadBackEndpoints();
+        return app;
+    }
+
+    private static AmazonS3Client CreateS3Client(ArchiveS3Options options)
+    {
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.ForcePathStyle,
+            MaxErrorRetry = options.MaxErrorRetry,
+            RetryMode = RequestRetryMode.Standard,
+            // s3rver and several S3-compatible stores reject the SDK's default trailing CRC checksums.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            AuthenticationRegion = options.Region,
+        };
+        if (string.IsNullOrEmpty(options.ServiceUrl))
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
+        else
+            config.ServiceURL = options.ServiceUrl;
+        return string.IsNullOrEmpty(options.AccessKey)
+            ? new AmazonS3Client(config)
+            : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
     }
 }

@@ -15,4 +15,5 @@ builder.AddArchiver();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapArchiver();
 return await app.RunServiceAsync();

@@ -25,7 +25,7 @@ public sealed class RetentionOptions
     public Duration Hot { get; set; } = Duration.FromHours(72);
 
     /// <summary>When true, nothing leaves the database before the Archiver's watermark has passed it.</summary>
-    public bool RequireArchive { get; set; }
+    public bool RequireArchive { get; set; } = true;
 
     public Duration MaintenanceInterval { get; set; } = Duration.FromMinutes(5);
 

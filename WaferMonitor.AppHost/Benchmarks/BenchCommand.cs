@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace WaferMonitor.AppHost.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|central|parquet|all]</c>:
+/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|central|parquet|archive|all]</c>:
 /// starts a fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
 /// </summary>
 internal static class BenchCommand
@@ -13,10 +13,10 @@ internal static class BenchCommand
     {
         var which = new Argument<string>("benchmark")
         {
-            Description = "sidecar, ingest, queries, central, parquet or all",
+            Description = "sidecar, ingest, queries, central, parquet, archive or all",
             DefaultValueFactory = _ => "all",
         };
-        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "central", "parquet", "all");
+        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "central", "parquet", "archive", "all");
         var events = new Option<int>("--events") { Description = "Events per ingest measurement", DefaultValueFactory = _ => 200_000 };
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set", DefaultValueFactory = _ => 1_000_000 };
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
@@ -29,6 +29,8 @@ internal static class BenchCommand
             var output = Console.Out;
             if (Runs("parquet"))
                 await RunParquetAsync(parse.GetValue(rows), cancellationToken);
+            if (Runs("archive"))
+                await ArchiveBenchmark.RunAsync(parse.GetValue(events), output, cancellationToken);
             if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("central"))
                 return 0;
             await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);

@@ -17,6 +17,9 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
 
     public DatabaseResource AddDatabase(PostgresResource server, string name) => Add(server.AddDatabase(name));
 
+    /// <summary>An external S3 endpoint when <paramref name="externalEndpoint"/> is given, else a local s3rver.</summary>
+    public S3Resource AddS3(string name, string bucket, string? externalEndpoint = null) => Add(new S3Resource(name, bucket, externalEndpoint));
+
     public ProjectResource AddProject(string name, string serviceProject) => Add(new ProjectResource(name, serviceProject));
 
     public DistributedApplication Build(TextWriter console, bool quiet = false) =>

@@ -32,12 +32,12 @@ internal sealed partial class PartitionMaintenance(
         {
             var created = await CreateAheadAsync(connection, cancellationToken);
             var hotCutoff = clock.GetUtcNow() - retention.Value.Hot.Value;
-            var cutoff = await RetentionCutoffAsync(connection, hotCutoff, cancellationToken);
+            var (cutoff, quietCutoff) = await RetentionCutoffAsync(connection, hotCutoff, cancellationToken);
             var dropped = await DropExpiredAsync(connection, cutoff, cancellationToken);
             var keys = await Execute(connection, "DELETE FROM event_key WHERE ingested_at < @cutoff",
                 clock.GetUtcNow() - ingest.Value.DedupeWindow.Value, cancellationToken);
-            var jobs = await Execute(connection, "DELETE FROM job WHERE last_event_at < @cutoff AND updated_at < @cutoff", cutoff, cancellationToken);
-            var subjobs = await Execute(connection, "DELETE FROM subjob WHERE last_event_at < @cutoff AND updated_at < @cutoff", cutoff, cancellationToken);
+            var jobs = await Execute(connection, $"DELETE FROM job WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
+            var subjobs = await Execute(connection, $"DELETE FROM subjob WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
             if (created.Count + dropped.Count > 0 || jobs + subjobs > 0)
                 LogMaintenance(created.Count, dropped.Count, keys, jobs, subjobs);
             return new MaintenanceResult(true, created, dropped, keys, jobs, subjobs);
@@ -47,6 +47,12 @@ internal sealed partial class PartitionMaintenance(
             await Scalar(connection, $"SELECT pg_advisory_unlock({MaintenanceLockId})", CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// The Archiver snapshots a running row when it goes quiet for the hot window (last_event_at + Hot), which can be
+    /// later than the watermark even when both timestamps are before it: such a row stays until that moment is archived.
+    /// </summary>
+    private string QuietBeforeWatermark => retention.Value.RequireArchive ? " AND (status <> 'running' OR last_event_at < @quiet_cutoff)" : "";
 
     private async Task<List<string>> CreateAheadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -67,18 +73,22 @@ internal sealed partial class PartitionMaintenance(
         return created;
     }
 
-    /// <summary>The hot-window cutoff, held back to the archive watermark when the archive is required.</summary>
-    private async Task<DateTimeOffset> RetentionCutoffAsync(NpgsqlConnection connection, DateTimeOffset hotCutoff, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hot-window cutoff, held back to the archive watermark when the archive is required; and the cutoff for
+    /// the last event of a running row (the watermark minus the hot window, when it went quiet).
+    /// </summary>
+    private async Task<(DateTimeOffset Cutoff, DateTimeOffset QuietCutoff)> RetentionCutoffAsync(
+        NpgsqlConnection connection, DateTimeOffset hotCutoff, CancellationToken cancellationToken)
     {
         if (!retention.Value.RequireArchive)
-            return hotCutoff;
+            return (hotCutoff, hotCutoff);
         await using var command = new NpgsqlCommand("SELECT archived_through FROM archive_watermark WHERE site_id = @site", connection);
         command.Parameters.AddWithValue("site", site.Value.SiteId);
         var watermark = await command.ExecuteScalarAsync(cancellationToken);
         if (watermark is not DateTime archivedThrough)
-            return DateTimeOffset.MinValue;
+            return (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
         var archived = new DateTimeOffset(archivedThrough, TimeSpan.Zero);
-        return archived < hotCutoff ? archived : hotCutoff;
+        return (archived < hotCutoff ? archived : hotCutoff, archived - retention.Value.Hot.Value);
     }
 
     private static async Task<List<string>> DropExpiredAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken cancellationToken)
@@ -121,10 +131,13 @@ internal sealed partial class PartitionMaintenance(
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private static async Task<long> Execute(NpgsqlConnection connection, string sql, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    private static async Task<long> Execute(
+        NpgsqlConnection connection, string sql, DateTimeOffset cutoff, CancellationToken cancellationToken, DateTimeOffset? quietCutoff = null)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("cutoff", cutoff);
+        if (quietCutoff is { } quiet)
+            command.Parameters.AddWithValue("quiet_cutoff", quiet);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
