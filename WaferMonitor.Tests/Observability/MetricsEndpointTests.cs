@@ -7,7 +7,7 @@ namespace WaferMonitor.Tests.Observability;
 public sealed class MetricsEndpointTests(FabFixture fab)
 {
     [Theory]
-    [InlineData("sidecar-fab1", "/v1/spool", "/v1/spool", "200")]
+    [InlineData("sidecar-fab1", "/v1/spool", "/v1/spool/", "200")]
     [InlineData("localapi-fab1", "/v1/jobs?limit=1", "/v1/jobs", "200")]
     [InlineData("central", "/v1/jobs?site=nowhere", "/v1/jobs", "404")]
     [InlineData("archiver-fab1", "/no-such-page", "unmatched", "404")]
