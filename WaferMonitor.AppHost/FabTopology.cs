@@ -16,6 +16,12 @@ public sealed record FabOptions
     /// <summary>Trades durability for speed (fsync off) — for test fabs whose data is thrown away.</summary>
     public bool ThrowawayDatabase { get; init; }
 
+    /// <summary>Where every service sends traces, metrics and logs over OTLP (<c>--otlp</c>); none when null.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>Runs Prometheus (and Alertmanager when installed) scraping every service (<c>--prometheus</c>).</summary>
+    public bool Prometheus { get; init; }
+
     /// <summary>Extra environment for every service (e.g. shorter intervals in tests).</summary>
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 }
@@ -54,7 +60,19 @@ public static class FabTopology
         {
             foreach (var (key, value) in options.ServiceEnvironment)
                 project.WithEnvironment(key, value);
+            if (options.OtlpEndpoint is not null)
+                project.WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", options.OtlpEndpoint);
         }
+        if (options.Prometheus)
+            AddMonitoring(builder);
         return builder;
+    }
+
+    private static void AddMonitoring(DistributedApplicationBuilder builder)
+    {
+        var rules = Path.Combine(RepositoryLayout.Root, "deploy", "prometheus", "*.yml");
+        var prometheus = builder.AddPrometheus("prometheus", [.. builder.Projects], [rules], TimeSpan.FromSeconds(5));
+        if (ExecutableResource.FindOnPath(AlertmanagerResource.Binary) is not null)
+            prometheus.WithAlertmanager(builder.AddAlertmanager("alertmanager"));
     }
 }

@@ -13,7 +13,10 @@ var stateDir = new Option<string>("--state-dir")
     DefaultValueFactory = _ => Path.Combine(RepositoryLayout.Root, ".wafermonitor"),
 };
 
-var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, BenchCommand.Create() };
+var otlp = new Option<string?>("--otlp") { Description = "OTLP endpoint every service exports traces, metrics and logs to (e.g. http://127.0.0.1:4317)" };
+var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
+
+var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, otlp, prometheus, BenchCommand.Create() };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -28,10 +31,20 @@ root.SetAction(async (parse, cancellationToken) =>
         StateDirectory = parse.GetValue(stateDir)!,
         PostgresConnectionString = parse.GetValue(postgres),
         S3Endpoint = parse.GetValue(s3),
+        OtlpEndpoint = parse.GetValue(otlp),
+        Prometheus = parse.GetValue(prometheus) && PrometheusInstalled(),
     };
     return await RunFabAsync(options);
 });
 return await root.Parse(args).InvokeAsync();
+
+static bool PrometheusInstalled()
+{
+    if (ExecutableResource.FindOnPath(PrometheusResource.Binary) is not null)
+        return true;
+    Console.Error.WriteLine("apphost: --prometheus: prometheus is not installed; install it with: sudo apt-get install -y prometheus prometheus-alertmanager");
+    return false;
+}
 
 static async Task<int> RunFabAsync(FabOptions options)
 {

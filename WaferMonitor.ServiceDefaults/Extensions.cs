@@ -61,6 +61,12 @@ public static class ServiceDefaultsExtensions
         builder.AddJsonLogging();
         builder.AddTelemetry();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy("running"), [LiveTag]);
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(options =>
+        {
+            options.Delay = TimeSpan.FromSeconds(1);
+            options.Period = TimeSpan.FromSeconds(15);
+        });
         builder.AddHttpClientDefaults();
         builder.Services.Configure<JsonOptions>(options => WireJson.Apply(options.SerializerOptions));
         builder.Services.AddProblemDetails();
@@ -74,12 +80,14 @@ public static class ServiceDefaultsExtensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync });
+        // Probes and scrapes arrive every few seconds and would drown the request series: they are not measured.
+        app.MapHealthChecks("/health").DisableHttpMetrics();
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
+        app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync }).DisableHttpMetrics();
         app.MapGet("/metrics", async (PrometheusScrapeEndpoint endpoint, HttpContext context) =>
                 Results.Text(await endpoint.ScrapeAsync(context.RequestAborted), PrometheusTextFormat.ContentType))
-            .ExcludeFromDescription();
+            .ExcludeFromDescription()
+            .DisableHttpMetrics();
         return app;
     }
 
@@ -127,6 +135,8 @@ public static class ServiceDefaultsExtensions
         var otlpEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         builder.Services.AddSingleton<PrometheusScrapeEndpoint>();
         builder.Services.AddSingleton<TelemetrySources>();
+        builder.Services.AddHostedService<HttpServerMetrics>();
+        builder.Services.AddHostedService<ProcessMetrics>();
         builder.Services.AddHostedService(sp => new TelemetryProviders(
             sp.GetRequiredService<IOptions<ServiceIdentity>>().Value,
             sp.GetRequiredService<PrometheusScrapeEndpoint>(),

@@ -22,6 +22,19 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
 
     public ProjectResource AddProject(string name, string serviceProject) => Add(new ProjectResource(name, serviceProject));
 
+    /// <summary>
+    /// Prometheus scraping <paramref name="targets"/> and evaluating <paramref name="ruleFiles"/> (paths or globs). Targets
+    /// may belong to another application (a test's fab); those of this one are waited for, so they are up once it is ready.
+    /// </summary>
+    public PrometheusResource AddPrometheus(string name, IEnumerable<ProjectResource> targets, IEnumerable<string> ruleFiles, TimeSpan interval)
+    {
+        var prometheus = Add(new PrometheusResource(name, [.. targets], [.. ruleFiles], interval));
+        prometheus.WaitsFor.AddRange(resources.OfType<ProjectResource>().Where(targets.Contains));
+        return prometheus;
+    }
+
+    public AlertmanagerResource AddAlertmanager(string name) => Add(new AlertmanagerResource(name));
+
     public DistributedApplication Build(TextWriter console, bool quiet = false) =>
         new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet)));
 
@@ -59,7 +72,8 @@ public sealed class DistributedApplication : IAsyncDisposable
     public T Get<T>(string name) where T : Resource =>
         resources.OfType<T>().FirstOrDefault(r => r.Name == name) ?? throw new KeyNotFoundException($"no resource named {name}");
 
-    public Uri GetEndpoint(string name) => Get<ProjectResource>(name).Url;
+    public Uri GetEndpoint(string name) =>
+        resources.FirstOrDefault(r => r.Name == name) is ExecutableResource tool ? tool.Url : Get<ProjectResource>(name).Url;
 
     public HttpClient CreateHttpClient(string name) => new() { BaseAddress = GetEndpoint(name), Timeout = TimeSpan.FromSeconds(30) };
 

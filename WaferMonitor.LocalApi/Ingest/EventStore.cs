@@ -4,6 +4,7 @@ using NpgsqlTypes;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Telemetry;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
@@ -29,6 +30,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         if (items.Count == 0)
             return new StoreResult(0, 0, null);
         var started = Stopwatch.GetTimestamp();
+        using var span = LocalApiTelemetry.Source.StartActivity("ingest.batch", ActivityKind.Internal, parentContext: default,
+            links: EventTraceContext.Links(items.Select(i => EventTraceContext.FromMetadata(i.Event))));
+        span?.SetTag("wafermonitor.events", items.Count);
 
         var unique = new List<IngestItem>(items.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -64,6 +68,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
             metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
 
         metrics.RecordBatch(fresh, items.Count - fresh.Count, Stopwatch.GetElapsedTime(started));
+        span?.SetTag("wafermonitor.accepted", fresh.Count);
+        span?.SetTag("wafermonitor.duplicates", items.Count - fresh.Count);
         return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
     }
 

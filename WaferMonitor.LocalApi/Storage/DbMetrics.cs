@@ -46,11 +46,14 @@ internal sealed class DbMetrics : IDisposable
 
     public void Dispose() => npgsqlListener.Dispose();
 
-    /// <summary>Runs one database operation, recording its count, outcome and duration.</summary>
+    /// <summary>Runs one database operation, recording its count, outcome and duration, and a span for traces.</summary>
     public async Task<T> MeasureAsync<T>(string operation, string table, Func<Task<T>> run)
     {
         var started = Stopwatch.GetTimestamp();
         var status = "error";
+        using var span = LocalApiTelemetry.Source.StartActivity($"db.{operation} {table}", ActivityKind.Internal);
+        span?.SetTag("db.operation.name", operation);
+        span?.SetTag("db.collection.name", table);
         try
         {
             var result = await run();
@@ -59,6 +62,8 @@ internal sealed class DbMetrics : IDisposable
         }
         finally
         {
+            if (status != "ok")
+                span?.SetStatus(ActivityStatusCode.Error);
             var tags = new TagList { { "operation", operation }, { "table", table } };
             duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
             tags.Add("status", status);

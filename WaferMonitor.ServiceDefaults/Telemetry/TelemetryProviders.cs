@@ -73,6 +73,6 @@ internal sealed class TelemetryProviders(
 /// <summary>Meter and ActivitySource names each service adds to; wildcards allowed (<c>WaferMonitor.*</c>).</summary>
 public sealed class TelemetrySources
 {
-    public List<string> Meters { get; } = ["WaferMonitor.*", "Microsoft.AspNetCore.Hosting", "System.Net.Http"];
+    public List<string> Meters { get; } = ["WaferMonitor.*", "Microsoft.AspNetCore.Hosting", "System.Net.Http", "System.Runtime"];
     public List<string> ActivitySources { get; } = ["WaferMonitor.*", "Microsoft.AspNetCore", "System.Net.Http", "Npgsql"];
 }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Telemetry;
 using WaferMonitor.Sidecar.Spool;
 
 namespace WaferMonitor.Sidecar.Forwarding;
@@ -33,7 +35,12 @@ internal sealed partial class Forwarder(
             var batch = await spool.ReadBatchAsync(settings.BatchSize, settings.BatchBytes, settings.Linger.Value, stoppingToken);
             if (batch.Records.Count == 0)
                 continue;
-            await DeliverAsync(batch.Records, stoppingToken);
+            using (var span = SidecarTelemetry.Source.StartActivity("forward.batch", ActivityKind.Internal, parentContext: default,
+                       links: EventTraceContext.Links(batch.Records.Select(r => EventTraceContext.FromTraceParent(r.TraceParent)))))
+            {
+                span?.SetTag("wafermonitor.events", batch.Records.Count);
+                await DeliverAsync(batch.Records, stoppingToken);
+            }
             spool.Commit(batch.End, batch.Records.Count);
         }
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Telemetry;
 using WaferMonitor.Sidecar.Forwarding;
 using WaferMonitor.Sidecar.Spool;
 
@@ -38,14 +39,24 @@ internal sealed class SidecarIngest(
         foreach (var rejected in read.Rejected)
             metrics.Rejected(rejected.Code);
         var receivedAt = clock.GetUtcNow();
-        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
-        var records = read.Items.Select(i => new SpoolRecord(receivedAt, traceParent, i.Raw)).ToList();
+        var receive = Activity.Current;
+        var requestContext = receive is { IdFormat: ActivityIdFormat.W3C } ? receive.Context : (ActivityContext?)null;
+        // The spool keeps each event's own trace context so the forwarder can link to it long after this request ended.
+        var contexts = read.Items.Select(i => EventTraceContext.FromMetadata(i.Event) ?? requestContext).ToList();
+        var records = read.Items.Select((item, index) =>
+            new SpoolRecord(receivedAt, contexts[index] is { } c ? EventTraceContext.ToTraceParent(c) : null, item.Raw)).ToList();
+        var links = EventTraceContext.Links(contexts.Where(c => c != requestContext));
+        foreach (var link in links)
+            receive?.AddLink(link);
+        using var append = SidecarTelemetry.Source.StartActivity("spool.append", ActivityKind.Internal, parentContext: default, links: links);
+        append?.SetTag("wafermonitor.events", records.Count);
         try
         {
             await spool.AppendAsync(records, cancellationToken);
         }
         catch (SpoolFullException ex)
         {
+            append?.SetStatus(ActivityStatusCode.Error, "spool full");
             metrics.SpoolFull();
             request.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Spool full");

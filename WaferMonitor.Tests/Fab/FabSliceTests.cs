@@ -28,7 +28,7 @@ public sealed class FabSliceTests(FabFixture fab)
 
         using var metrics = await client.GetAsync("/metrics");
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metrics.Content.Headers.ContentType?.ToString());
-        Assert.Contains("# TYPE http_server_request_duration histogram", await metrics.Content.ReadAsStringAsync());
+        Assert.Contains("# TYPE process_cpu_seconds_total counter", await metrics.Content.ReadAsStringAsync());
     }
 
     [Fact]
