@@ -130,6 +130,10 @@ internal sealed partial class ArchiveRunner(
 
     private async Task<(int Objects, long Rows, long Bytes)> ArchiveWindowAsync(ArchiveWindow window, CancellationToken cancellationToken)
     {
+        using var activity = ArchiverTelemetry.Source.StartActivity("archive.window");
+        activity?.SetTag("wafer.site", Site);
+        activity?.SetTag("archive.window_start", window.Start.ToString("O"));
+        activity?.SetTag("archive.window_end", window.End.ToString("O"));
         var directory = Directory.CreateTempSubdirectory("wm-archiver-").FullName;
         try
         {

@@ -30,6 +30,9 @@ public sealed partial class SiteClient(IHttpClientFactory clients, IOptions<Cent
     /// <param name="timeout">The deadline of this call; the per-site fan-out timeout unless the caller needs another.</param>
     public async Task<SiteResponse> GetAsync(Site site, string pathAndQuery, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        using var activity = CentralTelemetry.Source.StartActivity("central.site");
+        activity?.SetTag("wafer.site", site.Id);
+        activity?.SetTag("url.path", pathAndQuery);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var slot = slots.GetOrAdd(site.Id, _ => new SemaphoreSlim(options.Value.MaxConcurrentRequestsPerSite));

@@ -33,16 +33,16 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
     public async Task<Page<JobItem>> ListJobsAsync(ListQuery query, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand();
-        var where = Filters(query, command, keyColumn: "job_key", includeJobId: false);
-        command.CommandText = $"SELECT {JobColumns} FROM job j {SubjobCountsJoin} {where} ORDER BY j.store_seq DESC LIMIT {query.Limit + 1}";
+        var page = PageOf("job", query, command, keyColumn: "job_key", includeJobId: false);
+        // Subjob counts are computed for the page only, after the limit.
+        command.CommandText = $"SELECT {JobColumns} FROM ({page}) j {SubjobCountsJoin} ORDER BY j.store_seq DESC";
         return await PageAsync(command, query.Limit, ReadJob, cancellationToken);
     }
 
     public async Task<Page<SubjobItem>> ListSubjobsAsync(ListQuery query, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand();
-        var where = Filters(query, command, keyColumn: null, includeJobId: true);
-        command.CommandText = $"SELECT {SubjobColumns} FROM subjob j {where} ORDER BY j.store_seq DESC LIMIT {query.Limit + 1}";
+        command.CommandText = $"SELECT {SubjobColumns} FROM ({PageOf("subjob", query, command, keyColumn: null, includeJobId: true)}) j ORDER BY j.store_seq DESC";
         return await PageAsync(command, query.Limit, ReadSubjob, cancellationToken);
     }
 
@@ -77,7 +77,12 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
         return new JobDetail(job, subjobs, events);
     }
 
-    private static string Filters(ListQuery query, NpgsqlCommand command, string? keyColumn, bool includeJobId)
+    /// <summary>
+    /// The rows of one page (limit + 1, newest stored first). Each status gets its own ordered, limited branch: with
+    /// <c>status = ANY(…)</c> PostgreSQL cannot walk the <c>(status, store_seq)</c> index in order and would sort every
+    /// matching row, while ordered branches merge and stop after a page.
+    /// </summary>
+    private static string PageOf(string table, ListQuery query, NpgsqlCommand command, string? keyColumn, bool includeJobId)
     {
         var clauses = new List<string>();
         void Add(string clause, string name, object value)
@@ -89,8 +94,6 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
             Add("j.started_at >= @from", "from", from);
         if (query.To is { } to)
             Add("j.started_at < @to", "to", to);
-        if (query.Statuses.Count > 0)
-            Add("j.status = ANY(@statuses)", "statuses", query.Statuses.ToArray());
         if (query.AppName is { } appName)
             Add("j.app_name ILIKE @app_name ESCAPE '\\'", "app_name", "%" + EscapeLike(appName) + "%");
         if (keyColumn is not null && query.BusinessKey is { } key)
@@ -99,7 +102,21 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
             Add("j.job_id = @job_id", "job_id", jobId);
         if (query.Before is { } before)
             Add("j.store_seq < @before", "before", before);
-        return clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses);
+        var limit = query.Limit + 1;
+        string Branch(string? statusClause)
+        {
+            var all = statusClause is null ? clauses : [.. clauses, statusClause];
+            var where = all.Count == 0 ? "" : "WHERE " + string.Join(" AND ", all);
+            return $"SELECT * FROM {table} j {where} ORDER BY j.store_seq DESC LIMIT {limit}";
+        }
+        if (query.Statuses.Count == 0)
+            return Branch(null);
+        var branches = query.Statuses.Select((status, i) =>
+        {
+            command.Parameters.AddWithValue($"status{i}", status);
+            return $"({Branch($"j.status = @status{i}")})";
+        });
+        return $"SELECT * FROM ({string.Join(" UNION ALL ", branches)}) s ORDER BY store_seq DESC LIMIT {limit}";
     }
 
     private static string EscapeLike(string text)
