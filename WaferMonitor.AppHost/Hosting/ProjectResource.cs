@@ -66,24 +66,8 @@ public sealed class ProjectResource : Resource
         return Task.CompletedTask;
     }
 
-    internal override async Task WaitReadyAsync(CancellationToken cancellationToken)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                using var response = await client.GetAsync(new Uri(Url, "/health"), cancellationToken);
-                if (response.StatusCode == HttpStatusCode.OK)
-                    return;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-        }
-    }
+    internal override Task WaitReadyAsync(CancellationToken cancellationToken) =>
+        HttpReadiness.WaitForOkAsync(new Uri(Url, "/health"), cancellationToken);
 
     internal override Task StopAsync() => process?.StopAsync(TimeSpan.FromSeconds(10)) ?? Task.CompletedTask;
 

@@ -30,3 +30,26 @@ internal sealed class HostContext(string stateDirectory, ConsoleSink console)
     public ConsoleSink Console { get; } = console;
     public string LogDirectory => Path.Combine(StateDirectory, "logs");
 }
+
+internal static class HttpReadiness
+{
+    /// <summary>Polls <paramref name="url"/> until it answers 200 OK; a refused or slow connection means "not yet".</summary>
+    public static async Task WaitForOkAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                using var response = await client.GetAsync(url, cancellationToken);
+                if (response.StatusCode == System.Net.HttpStatusCode.OK)
+                    return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+    }
+}
