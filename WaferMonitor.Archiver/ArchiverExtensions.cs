@@ -18,7 +18,7 @@ internal static class ArchiverExtensions
         var services = builder.Services;
         services.AddValidatedOptions<ArchiverOptions>(ArchiverOptions.SectionName);
         services.AddValidatedOptions<ArchiveS3Options>(ArchiveS3Options.SectionName);
-        services.AddServiceSite<ArchiverOptions>(o => o.SiteId);
+        services.AddServiceSite("Archiver:SiteId");
         builder.AddNpgsqlDataSource(ConnectionName);
 
         services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value));

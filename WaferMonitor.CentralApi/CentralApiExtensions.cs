@@ -14,6 +14,8 @@ internal static class CentralApiExtensions
         builder.Services.AddValidatedOptions<CentralOptions>(CentralOptions.SectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SiteDirectory>();
+        // Builds the site directory during start-up validation, so a malformed Sites/SITES setting is reported as one line.
+        builder.Services.AddOptions<SitesConfigured>().Configure<SiteDirectory>((_, _) => { }).ValidateOnStart();
         builder.Services.AddHttpClient(SiteClient.HttpClientName);
         builder.Services.AddSingleton<SiteClient>();
         builder.Services.AddSingleton<FanOut>();
@@ -24,6 +26,8 @@ internal static class CentralApiExtensions
         builder.Services.AddHealthChecks().AddCheck<SitesHealthCheck>("sites");
         return builder;
     }
+
+    private sealed class SitesConfigured;
 
     public static WebApplication MapCentralApi(this WebApplication app)
     {

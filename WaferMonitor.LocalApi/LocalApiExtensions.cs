@@ -18,7 +18,7 @@ internal static class LocalApiExtensions
         services.AddValidatedOptions<LocalApiOptions>(LocalApiOptions.SectionName);
         services.AddValidatedOptions<IngestOptions>(IngestOptions.SectionName);
         services.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
-        services.AddServiceSite<LocalApiOptions>(o => o.SiteId);
+        services.AddServiceSite("LocalApi:SiteId");
         services.AddSingleton(TimeProvider.System);
 
         builder.AddNpgsqlDataSource(ConnectionName, (sp, settings) =>

@@ -74,9 +74,13 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>Declares which site this process serves, for logs, health and telemetry.</summary>
-    public static void AddServiceSite<TOptions>(this IServiceCollection services, Func<TOptions, string?> site)
-        where TOptions : class =>
-        services.AddOptions<ServiceIdentity>().Configure<IOptions<TOptions>>((identity, options) => identity.Site = site(options.Value));
+    /// <remarks>
+    /// Read from the raw configuration key, not from the validated options: the identity is used by every log line,
+    /// including the one that reports that very setting as invalid.
+    /// </remarks>
+    public static void AddServiceSite(this IServiceCollection services, string siteKey) =>
+        services.AddOptions<ServiceIdentity>().Configure<IConfiguration>((identity, configuration) =>
+            identity.Site = string.IsNullOrWhiteSpace(configuration[siteKey]) ? null : configuration[siteKey]);
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -97,18 +101,29 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static async Task<int> RunServiceAsync(this WebApplication app)
     {
+        var name = app.Services.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name;
         try
         {
+            // Before the host starts, so an invalid setting is reported once as one line rather than as a host failure.
+            app.Services.GetService<IStartupValidator>()?.Validate();
             await app.RunAsync();
             return 0;
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ConfigurationError(ex) is { } invalid)
         {
-            var name = app.Services.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name;
-            await Console.Error.WriteLineAsync($"{name}: configuration error: {string.Join("; ", ex.Failures)}");
+            await Console.Error.WriteLineAsync($"{name}: configuration error: {string.Join("; ", invalid.Failures)}");
             return 2;
         }
     }
+
+    /// <summary>An invalid setting, also when it surfaced inside another failure (a hosted service, a logger).</summary>
+    private static OptionsValidationException? ConfigurationError(Exception exception) => exception switch
+    {
+        OptionsValidationException invalid => invalid,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.Select(ConfigurationError).FirstOrDefault(e => e is not null),
+        { InnerException: { } inner } => ConfigurationError(inner),
+        _ => null,
+    };
 
     private static void UseDefaultPort(IHostApplicationBuilder builder, int defaultPort)
     {

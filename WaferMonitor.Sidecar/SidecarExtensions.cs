@@ -16,7 +16,7 @@ internal static class SidecarExtensions
         services.AddValidatedOptions<SpoolOptions>(SpoolOptions.SectionName);
         services.AddValidatedOptions<ForwarderOptions>(ForwarderOptions.SectionName);
         services.AddValidatedOptions<IngestOptions>(IngestOptions.SectionName);
-        services.AddServiceSite<SidecarOptions>(o => o.SiteId);
+        services.AddServiceSite("Sidecar:SiteId");
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => SegmentSpool.Open(sp.GetRequiredService<IOptions<SpoolOptions>>(), sp.GetRequiredService<ILogger<SegmentSpool>>()));
         services.AddSingleton<DeadLetterStore>();

@@ -15,6 +15,12 @@ public static class NpgsqlDataSourceExtensions
     public static IHostApplicationBuilder AddNpgsqlDataSource(
         this IHostApplicationBuilder builder, string connectionName, Action<IServiceProvider, NpgsqlConnectionStringBuilder>? configure = null)
     {
+        var key = $"ConnectionStrings:{connectionName}";
+        builder.Services.AddOptions<ConnectionStringSetting>(connectionName)
+            .Configure(setting => setting.Value = builder.Configuration.GetConnectionString(connectionName))
+            .Validate(setting => !string.IsNullOrWhiteSpace(setting.Value), $"{key} is required: the connection string of the site database")
+            .Validate(setting => string.IsNullOrWhiteSpace(setting.Value) || IsConnectionString(setting.Value), $"{key} is not a valid connection string")
+            .ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
             var connectionString = builder.Configuration.GetConnectionString(connectionName);
@@ -36,6 +42,24 @@ public static class NpgsqlDataSourceExtensions
         });
         builder.Services.AddHealthChecks().AddCheck<NpgsqlHealthCheck>("database");
         return builder;
+    }
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class ConnectionStringSetting
+    {
+        public string? Value { get; set; }
     }
 
     private sealed class NpgsqlHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using WaferMonitor.AppHost.Hosting;
+
+namespace WaferMonitor.Tests.Fab;
+
+/// <summary>A wrong or missing setting stops a service with one line naming the key and exit code 2.</summary>
+public sealed class ConfigurationErrorTests
+{
+    [Theory]
+    [InlineData("LocalApi", "", "LocalApi:SiteId")]
+    [InlineData("LocalApi", "LocalApi__SiteId=fab1", "ConnectionStrings:monitor")]
+    [InlineData("LocalApi", "LocalApi__SiteId=fab1|ConnectionStrings__monitor=Host=127.0.0.1;Port=1|Retention__Hot=72:00:00", "Retention:Hot")]
+    [InlineData("Sidecar", "Sidecar__LocalApiUrl=not a url", "Sidecar:LocalApiUrl")]
+    [InlineData("Sidecar", "Spool__MaxBytes=lots", "Spool:MaxBytes")]
+    [InlineData("CentralApi", "SITES=garbage", "SITES")]
+    [InlineData("Archiver", "", "Archiver:SiteId")]
+    public async Task A_bad_setting_stops_the_service_with_one_line_naming_the_key(string service, string environment, string key)
+    {
+        var info = new ProcessStartInfo(ProjectResource.DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(ProjectResource.ServiceAssemblyPath(service));
+        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        foreach (var setting in environment.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var separator = setting.IndexOf('=', StringComparison.Ordinal);
+            info.Environment[setting[..separator]] = setting[(separator + 1)..];
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+
+        Assert.Equal(2, process.ExitCode);
+        var error = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("configuration error", error);
+        Assert.Contains(key, error);
+        Assert.Empty(await stdout);
+    }
+}
