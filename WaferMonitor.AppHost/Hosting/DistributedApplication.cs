@@ -6,6 +6,7 @@ namespace WaferMonitor.AppHost.Hosting;
 public sealed class DistributedApplicationBuilder(string stateDirectory)
 {
     private readonly List<Resource> resources = [];
+    private readonly PortAllocator ports = new();
 
     public string StateDirectory { get; } = Path.GetFullPath(stateDirectory);
 
@@ -20,7 +21,7 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
     /// <summary>An external S3 endpoint when <paramref name="externalEndpoint"/> is given, else a local s3rver.</summary>
     public S3Resource AddS3(string name, string bucket, string? externalEndpoint = null) => Add(new S3Resource(name, bucket, externalEndpoint));
 
-    public ProjectResource AddProject(string name, string serviceProject) => Add(new ProjectResource(name, serviceProject));
+    public ProjectResource AddProject(string name, string serviceProject) => Add(new ProjectResource(name, serviceProject, ports.Next()));
 
     /// <summary>
     /// Prometheus scraping <paramref name="targets"/> and evaluating <paramref name="ruleFiles"/> (paths or globs). Targets
@@ -28,15 +29,15 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
     /// </summary>
     public PrometheusResource AddPrometheus(string name, IEnumerable<ProjectResource> targets, IEnumerable<string> ruleFiles, TimeSpan interval)
     {
-        var prometheus = Add(new PrometheusResource(name, [.. targets], [.. ruleFiles], interval));
+        var prometheus = Add(new PrometheusResource(name, [.. targets], [.. ruleFiles], interval, ports.Next()));
         prometheus.WaitsFor.AddRange(resources.OfType<ProjectResource>().Where(targets.Contains));
         return prometheus;
     }
 
-    public AlertmanagerResource AddAlertmanager(string name) => Add(new AlertmanagerResource(name));
+    public AlertmanagerResource AddAlertmanager(string name) => Add(new AlertmanagerResource(name, ports.Next()));
 
     public DistributedApplication Build(TextWriter console, bool quiet = false) =>
-        new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet)));
+        new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet), ports));
 
     private T Add<T>(T resource) where T : Resource
     {

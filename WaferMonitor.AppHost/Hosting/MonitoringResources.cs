@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace WaferMonitor.AppHost.Hosting;
@@ -13,10 +12,10 @@ public abstract class ExecutableResource : Resource
     private readonly string binary;
     private ManagedProcess? process;
 
-    private protected ExecutableResource(string name, string binary) : base(name)
+    private protected ExecutableResource(string name, string binary, int port) : base(name)
     {
         this.binary = binary;
-        Port = ProjectResource.FreePort();
+        Port = port;
     }
 
     public int Port { get; }
@@ -67,8 +66,8 @@ public sealed class PrometheusResource : ExecutableResource
     private readonly TimeSpan interval;
     private AlertmanagerResource? alertmanager;
 
-    internal PrometheusResource(string name, IReadOnlyList<ProjectResource> targets, IReadOnlyList<string> ruleFiles, TimeSpan interval)
-        : base(name, Binary)
+    internal PrometheusResource(string name, IReadOnlyList<ProjectResource> targets, IReadOnlyList<string> ruleFiles, TimeSpan interval, int port)
+        : base(name, Binary, port)
     {
         this.targets = targets;
         this.ruleFiles = ruleFiles;
@@ -119,7 +118,7 @@ public sealed class AlertmanagerResource : ExecutableResource
 {
     public const string Binary = "prometheus-alertmanager";
 
-    internal AlertmanagerResource(string name) : base(name, Binary)
+    internal AlertmanagerResource(string name, int port) : base(name, Binary, port)
     {
     }
 

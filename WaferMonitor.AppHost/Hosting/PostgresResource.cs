@@ -51,7 +51,7 @@ public sealed class PostgresResource : Resource
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
             await PostgresBinaries.InitDbAsync(binaries, dataDirectory, context, cancellationToken);
 
-        port = ProjectResource.FreePort();
+        port = context.Ports.Next();
         string[] arguments =
         [
             "-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 
 namespace WaferMonitor.AppHost.Hosting;
@@ -12,10 +10,10 @@ public sealed class ProjectResource : Resource
     private ManagedProcess? process;
     private HostContext? context;
 
-    internal ProjectResource(string name, string serviceProject) : base(name)
+    internal ProjectResource(string name, string serviceProject, int port) : base(name)
     {
         assemblyPath = ServiceAssemblyPath(serviceProject);
-        Port = FreePort();
+        Port = port;
     }
 
     public int Port { get; }
@@ -91,13 +89,6 @@ public sealed class ProjectResource : Resource
     }
 
     internal override EndpointEntry Describe() => new(Url: Url.ToString().TrimEnd('/'));
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     internal static string ServiceAssemblyPath(string serviceProject) =>
         typeof(ProjectResource).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

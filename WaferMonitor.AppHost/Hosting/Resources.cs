@@ -24,10 +24,11 @@ public abstract class Resource(string name)
 public sealed record EndpointEntry(string? Url = null, string? ConnectionString = null);
 
 /// <summary>Shared facilities for resources while the application runs.</summary>
-internal sealed class HostContext(string stateDirectory, ConsoleSink console)
+internal sealed class HostContext(string stateDirectory, ConsoleSink console, PortAllocator ports)
 {
     public string StateDirectory { get; } = stateDirectory;
     public ConsoleSink Console { get; } = console;
+    public PortAllocator Ports { get; } = ports;
     public string LogDirectory => Path.Combine(StateDirectory, "logs");
 }
 

@@ -53,7 +53,7 @@ public sealed class S3Resource : Resource
             await InstallAsync(tool, context, cancellationToken);
         DataDirectory = Path.Combine(context.StateDirectory, "s3");
         Directory.CreateDirectory(DataDirectory);
-        port = ProjectResource.FreePort();
+        port = context.Ports.Next();
         var spec = new ProcessSpec("node",
             [script, "--directory", DataDirectory, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
              "--silent", "--configure-bucket", Bucket],
