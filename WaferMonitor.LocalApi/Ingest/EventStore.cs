@@ -14,7 +14,7 @@ public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
 /// Stores a batch in one transaction with a constant number of round trips: claim idempotency keys, upsert folded
 /// projections, then COPY the new events under the commit-order lock.
 /// </summary>
-internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db)
+internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, ILogger<EventStore> logger)
 {
     /// <summary>
     /// Held from the event COPY until commit. Sequences are not handed out in commit order, so event seqs are drawn only
@@ -65,9 +65,14 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
             return true;
         });
         foreach (var job in finishedJobs)
+        {
             metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
+            LogJobFinished(job.JobId, job.SiteId, job.App, job.Status, job.DurationSeconds);
+        }
 
-        metrics.RecordBatch(fresh, items.Count - fresh.Count, Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.RecordBatch(fresh, items.Count - fresh.Count, elapsed);
+        LogBatchStored(fresh.Count, items.Count - fresh.Count, elapsed.TotalSeconds);
         span?.SetTag("wafermonitor.accepted", fresh.Count);
         span?.SetTag("wafermonitor.duplicates", items.Count - fresh.Count);
         return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
@@ -97,7 +102,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         return (claimed, ingestedAt);
     }
 
-    private sealed record FinishedJob(string App, string Status, double? DurationSeconds);
+    private sealed record FinishedJob(Guid JobId, string SiteId, string App, string Status, double? DurationSeconds);
 
     private static async Task<int> UpsertAppsAsync(NpgsqlConnection connection, List<WireEvent> events, CancellationToken cancellationToken)
     {
@@ -153,7 +158,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
                     FROM wm_merge_metadata(t.metadata, t.metadata_stamps, EXCLUDED.metadata, EXCLUDED.metadata_stamps) m),
                 last_event_at = GREATEST(t.last_event_at, EXCLUDED.last_event_at),
                 updated_at = now(){(isJob ? ",\n                prev_status = t.status" : "")}
-            {(isJob ? "RETURNING app_name, prev_status, status, duration_s" : "")}
+            {(isJob ? "RETURNING app_name, prev_status, status, duration_s, job_id, site_id" : "")}
             """;
         await using var command = new NpgsqlCommand(sql, connection);
         var p = command.Parameters;
@@ -189,7 +194,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
             var wasRunning = reader.IsDBNull(1) || reader.GetString(1) == EntityStatuses.Running;
             var status = reader.GetString(2);
             if (wasRunning && status != EntityStatuses.Running)
-                finished.Add(new FinishedJob(reader.GetString(0), status, reader.IsDBNull(3) ? null : reader.GetDouble(3)));
+                finished.Add(new FinishedJob(reader.GetGuid(4), reader.GetString(5), reader.GetString(0), status, reader.IsDBNull(3) ? null : reader.GetDouble(3)));
         }
         return finished;
     }
@@ -238,4 +243,13 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, IngestMetrics metr
         await using var notify = new NpgsqlCommand($"SELECT currval('event_seq'), pg_notify('{NotifyChannel}', currval('event_seq')::text)", connection);
         return (long)(await notify.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    // Placeholders in snake_case: they become the JSON log line's property names, as in the seed's example.
+    [LoggerMessage(EventName = "job_finished", Level = LogLevel.Information,
+        Message = "Job {job_id} of {app} at site {site_id} finished {status} after {duration_s} s")]
+    private partial void LogJobFinished(Guid job_id, string site_id, string app, string status, double? duration_s);
+
+    [LoggerMessage(EventName = "batch_stored", Level = LogLevel.Debug,
+        Message = "Stored {accepted} events ({duplicates} duplicates) in {duration_s} s")]
+    private partial void LogBatchStored(int accepted, int duplicates, double duration_s);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -35,5 +36,27 @@ public sealed class IngestMetricsTests(FabFixture fab)
         Assert.Matches("events_processed_total\\{kind=\"finished\",status=\"accepted\"\\} [1-9]", text);
         Assert.Contains("# TYPE jobs_running gauge", text);
         Assert.Contains("# TYPE job_oldest_running_seconds gauge", text);
+
+        // The finished job is also one structured JSON log line, with the seed's property names.
+        var log = Path.Combine(fab.App.StateDirectory, "logs", "localapi-fab1.log");
+        JsonElement line = default;
+        await Events.Eventually(async () =>
+        {
+            var match = (await File.ReadAllLinesAsync(log)).LastOrDefault(l => l.Contains("\"job_finished\"") && l.Contains(jobId.ToString()));
+            if (match is not null)
+                line = JsonDocument.Parse(match).RootElement.Clone();
+            return match is not null;
+        }, "the job_finished log line");
+        Assert.Equal("info", line.GetProperty("level").GetString());
+        Assert.Equal("localapi-fab1", line.GetProperty("service").GetString());
+        Assert.Equal("fab1", line.GetProperty("site").GetString());
+        Assert.Equal("fab1", line.GetProperty("site_id").GetString());
+        Assert.Equal(app.Name, line.GetProperty("app").GetString());
+        Assert.Equal("failed", line.GetProperty("status").GetString());
+        Assert.Equal(40, line.GetProperty("duration_s").GetDouble());
+        Assert.StartsWith("Job {job_id} of {app}", line.GetProperty("template").GetString());
+        Assert.Contains(jobId.ToString(), line.GetProperty("message").GetString());
+        Assert.Equal(32, line.GetProperty("trace_id").GetString()!.Length);
+        Assert.True(line.TryGetProperty("timestamp", out _));
     }
 }
