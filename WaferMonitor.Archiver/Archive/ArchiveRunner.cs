@@ -134,7 +134,12 @@ internal sealed partial class ArchiveRunner(
         activity?.SetTag("wafer.site", Site);
         activity?.SetTag("archive.window_start", window.Start.ToString("O"));
         activity?.SetTag("archive.window_end", window.End.ToString("O"));
-        var directory = Directory.CreateTempSubdirectory("wm-archiver-").FullName;
+        // One work directory per site, emptied before each window (under the site's advisory lock): files a crashed run
+        // left behind are removed by the next run instead of piling up.
+        var directory = Path.Combine(Path.GetTempPath(), "wafermonitor-archiver", Site);
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+        Directory.CreateDirectory(directory);
         try
         {
             var files = await exporter.ExportAsync(window, directory, cancellationToken);
