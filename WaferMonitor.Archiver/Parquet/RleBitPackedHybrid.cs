@@ -42,7 +42,7 @@ internal static class RleBitPackedHybrid
         var valueBytes = (bitWidth + 7) / 8;
         while (produced < output.Length)
         {
-            var header = ReadVarint(input, ref position);
+            var header = Uleb128.Read(input, ref position, "RLE run header");
             if ((header & 1) == 0)
             {
                 var count = checked((int)(header >> 1));
@@ -82,7 +82,7 @@ internal static class RleBitPackedHybrid
 
     private static void WriteRle(int value, int count, int bitWidth, ArrayBufferWriter<byte> output)
     {
-        WriteVarint((ulong)count << 1, output);
+        Uleb128.Write((ulong)count << 1, output);
         var valueBytes = (bitWidth + 7) / 8;
         var span = output.GetSpan(valueBytes);
         for (var b = 0; b < valueBytes; b++)
@@ -95,7 +95,7 @@ internal static class RleBitPackedHybrid
     private static void WriteBitPacked(ReadOnlySpan<int> values, int bitWidth, ArrayBufferWriter<byte> output)
     {
         var groups = (values.Length + 7) / 8;
-        WriteVarint(((ulong)groups << 1) | 1, output);
+        Uleb128.Write(((ulong)groups << 1) | 1, output);
         var byteCount = groups * bitWidth;
         var span = output.GetSpan(byteCount)[..byteCount];
         span.Clear();
@@ -136,33 +136,5 @@ internal static class RleBitPackedHybrid
             buffer >>= bitWidth;
             bufferedBits -= bitWidth;
         }
-    }
-
-    private static void WriteVarint(ulong value, ArrayBufferWriter<byte> output)
-    {
-        var span = output.GetSpan(10);
-        var i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[i++] = (byte)value;
-        output.Advance(i);
-    }
-
-    internal static ulong ReadVarint(ReadOnlySpan<byte> input, ref int position)
-    {
-        ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            var b = input[position++];
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return result;
-            }
-        }
-        throw new InvalidDataException("RLE run header is too long.");
     }
 }

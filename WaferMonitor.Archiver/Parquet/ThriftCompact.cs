@@ -135,18 +135,7 @@ internal sealed class ThriftCompactWriter(ArrayBufferWriter<byte> output)
         output.Advance(1);
     }
 
-    private void Varint(ulong value)
-    {
-        var span = output.GetSpan(10);
-        var i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[i++] = (byte)value;
-        output.Advance(i);
-    }
+    private void Varint(ulong value) => Uleb128.Write(value, output);
 }
 
 /// <summary>Thrift compact protocol decoder that skips every field it is not asked about.</summary>
@@ -285,17 +274,10 @@ internal sealed class ThriftCompactReader(ReadOnlyMemory<byte> input)
 
     private ulong Varint()
     {
-        ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            var b = ReadByte();
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return result;
-            }
-        }
-        throw new InvalidDataException("Thrift varint is too long.");
+        var position = Position;
+        var value = Uleb128.Read(input.Span, ref position, "Thrift metadata");
+        Position = position;
+        return value;
     }
 
     private static long ZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
