@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Queries;
+using WaferMonitor.LocalApi.Stats;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.LocalApi.Streaming;
 using WaferMonitor.ServiceDefaults.Configuration;
@@ -33,7 +34,9 @@ internal static class LocalApiExtensions
         services.AddSingleton<EventStore>();
         services.AddSingleton<IngestContext>();
         services.AddSingleton<JobQueries>();
+        services.AddValidatedOptions<StatsOptions>(StatsOptions.SectionName);
         services.AddSingleton<StatsQueries>();
+        services.AddHostedService<StatsRollup>();
         services.AddOpenApi();
         services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionName);
         services.AddSingleton<StreamMetrics>();

@@ -1,4 +1,4 @@
-namespace WaferMonitor.LocalApi.Queries;
+namespace WaferMonitor.LocalApi.Stats;
 
 public sealed record StatusCounts(long Running, long Succeeded, long Failed, long Canceled, long Total);
 
@@ -12,7 +12,11 @@ public sealed record AppStats(
 
 public sealed record RunningJobs(long Count, DateTimeOffset? OldestStartedAt, Guid? OldestJobId, double? OldestAgeSeconds);
 
-/// <summary><c>GET /v1/stats</c>: jobs whose <c>started_at</c> is in [from, to), plus what is running now (whenever it started).</summary>
+/// <summary>
+/// <c>GET /v1/stats</c>: jobs whose <c>started_at</c> is in [from, to), plus what is running now (whenever it started).
+/// <c>percentile_method</c> is <c>exact</c> (from the rows, as <c>percentile_cont</c>) or <c>histogram</c> (from the
+/// rollups' log-scale bins, within 1 %), depending on how many jobs the range holds (<c>Stats:ExactPercentileJobs</c>).
+/// </summary>
 public sealed record JobStats(
     DateTimeOffset From, DateTimeOffset To, long BucketSeconds, StatusCounts Counts, IReadOnlyList<StatsBucket> Buckets,
-    IReadOnlyList<AppStats> PerApp, RunningJobs Running);
+    IReadOnlyList<AppStats> PerApp, RunningJobs Running, string PercentileMethod);

@@ -1,6 +1,7 @@
+using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.ServiceDefaults.Configuration;
 
-namespace WaferMonitor.LocalApi.Queries;
+namespace WaferMonitor.LocalApi.Stats;
 
 internal static class StatsEndpoints
 {

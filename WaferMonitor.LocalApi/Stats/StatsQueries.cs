@@ -1,0 +1,255 @@
+using System.Data;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using WaferMonitor.Sdk.Contracts;
+
+namespace WaferMonitor.LocalApi.Stats;
+
+/// <summary>
+/// Dashboard statistics, computed in the database. Whole 5-minute granules come from the rollups (whole hours of
+/// histogram bins from the hourly ones); the partial granules at both ends of the range, and granules whose rollups are
+/// not yet refreshed, come from the job rows. Everything is read in one repeatable-read snapshot, so the rollups, the
+/// dirty list and the rows agree.
+/// </summary>
+internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOptions> options, TimeProvider clock)
+{
+    public const int MaxBuckets = 10_000;
+
+    private static readonly TimeSpan Granule = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    // Parameters: @from, @to (the range); @g0, @g1 (whole granules inside it); @h0, @h1 (whole hours inside those);
+    // @dirty, @dirty_hours (granules in [g0, g1) not yet refolded, and their hours); @bucket (interval). Outside
+    // [g0, g1), and for dirty granules, rows are read from job. The dirty list is a parameter rather than a subquery so
+    // the plan never depends on how many granules the table statistics last saw there (a bulk load lists hundreds).
+    private const string RangeSql = """
+        WITH raw AS MATERIALIZED (
+            SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @g0
+            UNION ALL
+            SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @g1 AND started_at < @to
+            UNION ALL
+            SELECT j.started_at, j.app_name, j.status, j.duration_s, j.cpu_user_s, j.mem_max_mb
+            FROM unnest(@dirty::timestamptz[]) AS dirty(g) JOIN job j ON j.started_at >= dirty.g AND j.started_at < dirty.g + interval '5 minutes'),
+        counts AS (
+            SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, jobs FROM job_stats_count
+            WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])
+            UNION ALL
+            SELECT date_bin(@bucket, started_at, timestamptz 'epoch'), app_name, status, count(*) FROM raw GROUP BY 1, 2, 3),
+        bins AS (
+            SELECT app_name, metric, bin, jobs FROM job_stats_bin
+            WHERE span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
+            UNION ALL
+            SELECT app_name, metric, bin, jobs FROM job_stats_bin
+            WHERE span_s = 300 AND granule_start <> ALL (@dirty::timestamptz[])
+              AND ((granule_start >= @g0 AND granule_start < @h0) OR (granule_start >= @h1 AND granule_start < @g1))
+            UNION ALL
+            SELECT b.app_name, b.metric, b.bin, b.jobs
+            FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
+            JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
+            WHERE b.granule_start <> ALL (@dirty::timestamptz[])
+            UNION ALL
+            SELECT r.app_name, m.metric, wm_stat_bin(m.value), count(*)
+            FROM raw r CROSS JOIN LATERAL (VALUES (1::smallint, r.duration_s), (2::smallint, r.cpu_user_s), (3::smallint, r.mem_max_mb)) m(metric, value)
+            WHERE m.value IS NOT NULL GROUP BY 1, 2, 3)
+        SELECT CASE WHEN GROUPING(app_name) = 1 THEN 'bucket' ELSE 'app' END, bucket, app_name, status, NULL::smallint, NULL::integer, sum(jobs)::bigint
+        FROM counts GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
+        UNION ALL
+        SELECT 'bin', NULL, app_name, NULL, metric, bin, sum(jobs)::bigint FROM bins GROUP BY app_name, metric, bin
+        """;
+
+    private const string DirtySql = "SELECT DISTINCT granule_start FROM job_stats_dirty WHERE granule_start >= @g0 AND granule_start < @g1";
+
+    private const string RunningSql = """
+        SELECT (SELECT count(*) FROM job WHERE status = 'running'), o.started_at, o.job_id
+        FROM (SELECT 1) one
+        LEFT JOIN LATERAL (SELECT started_at, job_id FROM job WHERE status = 'running' ORDER BY started_at, job_id LIMIT 1) o ON true
+        """;
+
+    private const string ExactPercentilesSql = """
+        SELECT app_name,
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_s),
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY cpu_user_s),
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY mem_max_mb)
+        FROM job WHERE started_at >= @from AND started_at < @to GROUP BY app_name
+        """;
+
+    private enum Metric : short { DurationS = 1, CpuUserS = 2, MemMaxMb = 3 }
+
+    private sealed class AppAccumulator
+    {
+        public long Jobs;
+        public long Failed;
+        public long Finished;
+        public readonly Dictionary<Metric, List<(int Bin, long Jobs)>> Bins = [];
+        public (Percentiles Duration, Percentiles Cpu, Percentiles Mem)? Exact;
+
+        public Percentiles FromBins(Metric metric) => StatsHistogram.Percentiles(Bins.GetValueOrDefault(metric) ?? []);
+    }
+
+    public async Task<JobStats> GetAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, CancellationToken cancellationToken)
+    {
+        var (g0, g1, h0, h1) = RollupBounds(from, to, bucket);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
+        var totals = new StatusCountsBuilder();
+        var buckets = new SortedDictionary<DateTimeOffset, StatusCountsBuilder>();
+        var apps = new SortedDictionary<string, AppAccumulator>(StringComparer.Ordinal);
+        AppAccumulator App(string name) => apps.TryGetValue(name, out var app) ? app : apps[name] = new AppAccumulator();
+
+        var dirty = await ReadDirtyGranulesAsync(connection, transaction, g0, g1, cancellationToken);
+        var dirtyHours = dirty.Select(g => Floor(g, Hour)).Where(h => h >= h0 && h < h1).Distinct().ToArray();
+        await using (var range = new NpgsqlCommand(RangeSql, connection, transaction))
+        {
+            range.Parameters.AddWithValue("from", from);
+            range.Parameters.AddWithValue("to", to);
+            range.Parameters.AddWithValue("g0", g0);
+            range.Parameters.AddWithValue("g1", g1);
+            range.Parameters.AddWithValue("h0", h0);
+            range.Parameters.AddWithValue("h1", h1);
+            range.Parameters.AddWithValue("dirty", dirty);
+            range.Parameters.AddWithValue("dirty_hours", dirtyHours);
+            range.Parameters.AddWithValue("bucket", bucket);
+            // Prepared once per physical connection: planning this statement costs as much as running it.
+            await range.PrepareAsync(cancellationToken);
+            await using var reader = await range.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var jobs = reader.GetInt64(6);
+                switch (reader.GetString(0))
+                {
+                    case "bucket":
+                        var start = reader.GetFieldValue<DateTimeOffset>(1);
+                        if (!buckets.TryGetValue(start, out var inBucket))
+                            buckets[start] = inBucket = new StatusCountsBuilder();
+                        inBucket.Add(reader.GetString(3), jobs);
+                        break;
+                    case "app":
+                        var status = reader.GetString(3);
+                        totals.Add(status, jobs);
+                        var app = App(reader.GetString(2));
+                        app.Jobs += jobs;
+                        if (status == EntityStatuses.Failed)
+                            app.Failed += jobs;
+                        if (status != EntityStatuses.Running)
+                            app.Finished += jobs;
+                        break;
+                    default:
+                        var bins = App(reader.GetString(2)).Bins;
+                        var metric = (Metric)reader.GetInt16(4);
+                        if (!bins.TryGetValue(metric, out var list))
+                            bins[metric] = list = [];
+                        list.Add((reader.GetInt32(5), jobs));
+                        break;
+                }
+            }
+        }
+
+        var exact = totals.Total <= options.Value.ExactPercentileJobs;
+        if (exact)
+            await ReadExactPercentilesAsync(connection, transaction, from, to, App, cancellationToken);
+        var running = await ReadRunningAsync(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        var perApp = apps.Select(a => new AppStats(a.Key, a.Value.Jobs, a.Value.Failed,
+                a.Value.Finished == 0 ? null : (double)a.Value.Failed / a.Value.Finished,
+                a.Value.Exact?.Duration ?? a.Value.FromBins(Metric.DurationS),
+                a.Value.Exact?.Cpu ?? a.Value.FromBins(Metric.CpuUserS),
+                a.Value.Exact?.Mem ?? a.Value.FromBins(Metric.MemMaxMb)))
+            .ToList();
+        return new JobStats(from, to, (long)bucket.TotalSeconds, totals.Build(),
+            buckets.Select(b => b.Value.BuildBucket(b.Key)).ToList(), perApp, running, exact ? "exact" : "histogram");
+    }
+
+    /// <summary>
+    /// [g0, g1): the whole granules inside [from, to), read from the rollups — none when a bucket is not a whole number of
+    /// granules (a granule would straddle two buckets). [h0, h1): the whole hours inside [g0, g1), read from hourly bins.
+    /// </summary>
+    private static (DateTimeOffset G0, DateTimeOffset G1, DateTimeOffset H0, DateTimeOffset H1) RollupBounds(
+        DateTimeOffset from, DateTimeOffset to, TimeSpan bucket)
+    {
+        var g0 = Ceiling(from, Granule);
+        var g1 = Floor(to, Granule);
+        if (bucket.Ticks % Granule.Ticks != 0 || g0 >= g1)
+            return (to, to, to, to);
+        var h0 = Ceiling(g0, Hour);
+        var h1 = Floor(g1, Hour);
+        return h0 < h1 ? (g0, g1, h0, h1) : (g0, g1, g1, g1);
+    }
+
+    private static DateTimeOffset Floor(DateTimeOffset at, TimeSpan span)
+    {
+        var sinceEpoch = at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        return DateTimeOffset.UnixEpoch.AddTicks(sinceEpoch - (((sinceEpoch % span.Ticks) + span.Ticks) % span.Ticks));
+    }
+
+    private static DateTimeOffset Ceiling(DateTimeOffset at, TimeSpan span)
+    {
+        var floor = Floor(at, span);
+        return floor == at ? floor : floor + span;
+    }
+
+    private static async Task<DateTimeOffset[]> ReadDirtyGranulesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        DateTimeOffset g0, DateTimeOffset g1, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(DirtySql, connection, transaction);
+        command.Parameters.AddWithValue("g0", g0);
+        command.Parameters.AddWithValue("g1", g1);
+        var granules = new List<DateTimeOffset>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            granules.Add(reader.GetFieldValue<DateTimeOffset>(0));
+        return [.. granules];
+    }
+
+    private static async Task ReadExactPercentilesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        DateTimeOffset from, DateTimeOffset to, Func<string, AppAccumulator> app, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ExactPercentilesSql, connection, transaction);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            app(reader.GetString(0)).Exact = (Percentiles(reader, 1), Percentiles(reader, 2), Percentiles(reader, 3));
+    }
+
+    private async Task<RunningJobs> ReadRunningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(RunningSql, connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var oldest = reader.IsDBNull(1) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(1);
+        return new RunningJobs(reader.GetInt64(0), oldest, reader.IsDBNull(2) ? null : reader.GetGuid(2),
+            oldest is { } started ? (clock.GetUtcNow() - started).TotalSeconds : null);
+    }
+
+    private static Percentiles Percentiles(NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+            return new Percentiles(null, null, null);
+        var values = reader.GetFieldValue<double?[]>(ordinal);
+        return new Percentiles(values[0], values[1], values[2]);
+    }
+
+    private sealed class StatusCountsBuilder
+    {
+        private long running, succeeded, failed, canceled;
+
+        public long Total => running + succeeded + failed + canceled;
+
+        public void Add(string status, long jobs)
+        {
+            switch (status)
+            {
+                case EntityStatuses.Running: running += jobs; break;
+                case EntityStatuses.Succeeded: succeeded += jobs; break;
+                case EntityStatuses.Failed: failed += jobs; break;
+                case EntityStatuses.Canceled: canceled += jobs; break;
+            }
+        }
+
+        public StatusCounts Build() => new(running, succeeded, failed, canceled, Total);
+
+        public StatsBucket BuildBucket(DateTimeOffset start) => new(start, running, succeeded, failed, canceled);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Data;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using WaferMonitor.LocalApi.Storage;
+
+namespace WaferMonitor.LocalApi.Stats;
+
+/// <summary>
+/// Folds changed 5-minute granules (listed in <c>job_stats_dirty</c> by triggers on <c>job</c>) into the stats rollups.
+/// Each pass reads the dirty list, the jobs and writes the rollups in one repeatable-read snapshot and deletes only the
+/// dirty rows that snapshot saw, so a change committed meanwhile stays listed and is folded by the next pass.
+/// </summary>
+internal sealed partial class StatsRollup(
+    NpgsqlDataSource dataSource, DbMetrics db, IOptions<StatsOptions> options, ILogger<StatsRollup> logger) : BackgroundService
+{
+    private const long RollupLockId = 0x57_4D_53_54_41; // "WMSTA"
+
+    /// <summary>Granules per transaction: enough to catch up quickly after a bulk load, small enough to keep transactions short.</summary>
+    private const int GranulesPerPass = 48;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RollupInterval.Value);
+        do
+        {
+            try
+            {
+                int folded;
+                do
+                    folded = await FoldPassAsync(stoppingToken);
+                while (folded == GranulesPerPass);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                LogFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <returns>How many granules this pass folded (0 when none were dirty or another replica holds the lock).</returns>
+    public async Task<int> FoldPassAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@lock)", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue("lock", RollupLockId);
+            if (!(bool)(await lockCommand.ExecuteScalarAsync(cancellationToken))!)
+                return 0;
+        }
+        var granules = new List<DateTime>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT DISTINCT granule_start FROM job_stats_dirty ORDER BY granule_start LIMIT @limit", connection, transaction))
+        {
+            command.Parameters.AddWithValue("limit", GranulesPerPass);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                granules.Add(reader.GetDateTime(0));
+        }
+        if (granules.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }
+
+        var granuleArray = granules.ToArray();
+        NpgsqlBatchCommand Command(string sql)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.AddWithValue("granules", granuleArray);
+            return command;
+        }
+        await db.MeasureAsync("rollup", "job_stats", async () =>
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command("DELETE FROM job_stats_count WHERE granule_start = ANY(@granules)"),
+                    Command("DELETE FROM job_stats_bin WHERE span_s = 300 AND granule_start = ANY(@granules)"),
+                    Command("""
+                        INSERT INTO job_stats_count (granule_start, app_name, status, jobs)
+                        SELECT g, j.app_name, j.status, count(*)
+                        FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
+                        GROUP BY 1, 2, 3
+                        """),
+                    // Ordered so one granule's bins share heap pages: readers fetch them by granule range.
+                    Command("""
+                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bin, jobs)
+                        SELECT 300, g, j.app_name, m.metric, wm_stat_bin(m.value), count(*)
+                        FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
+                        CROSS JOIN LATERAL (VALUES (1::smallint, j.duration_s), (2::smallint, j.cpu_user_s), (3::smallint, j.mem_max_mb)) m(metric, value)
+                        WHERE m.value IS NOT NULL
+                        GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+                        """),
+                    Command("""
+                        DELETE FROM job_stats_bin WHERE span_s = 3600
+                          AND granule_start IN (SELECT date_bin('1 hour', g, timestamptz 'epoch') FROM unnest(@granules) g)
+                        """),
+                    Command("""
+                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bin, jobs)
+                        SELECT 3600, h, b.app_name, b.metric, b.bin, sum(b.jobs)
+                        FROM (SELECT DISTINCT date_bin('1 hour', g, timestamptz 'epoch') AS h FROM unnest(@granules) g) hours
+                        JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= h AND b.granule_start < h + interval '1 hour'
+                        GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+                        """),
+                    Command("DELETE FROM job_stats_dirty WHERE granule_start = ANY(@granules)"),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        });
+        LogFolded(granules.Count, granules[0], granules[^1]);
+        return granules.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Folded {granules} stats granules from {first:O} to {last:O}")]
+    private partial void LogFolded(int granules, DateTime first, DateTime last);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stats rollup failed; it will retry on the next interval")]
+    private partial void LogFailed(Exception exception);
+}
