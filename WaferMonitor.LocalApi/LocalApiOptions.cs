@@ -14,6 +14,10 @@ public sealed class LocalApiOptions
 
     [Range(2, 1000)]
     public int MaxPoolSize { get; set; } = 32;
+
+    /// <summary>Ingest batches stored concurrently; further requests wait their turn.</summary>
+    [Range(1, 1000)]
+    public int MaxConcurrentBatches { get; set; } = Environment.ProcessorCount;
 }
 
 /// <summary>Bound from <c>Retention</c>.</summary>

@@ -45,11 +45,23 @@ internal sealed class BenchFab : IAsyncDisposable
         return new HttpClient(handler) { BaseAddress = App.GetEndpoint(resource), Timeout = TimeSpan.FromMinutes(5) };
     }
 
-    public async Task<long> EventCountAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The seq of the newest stored event: an index lookup, cheap enough to poll while measuring ingest (a count(*) over
+    /// the growing event table would take CPU from the ingest it measures).
+    /// </summary>
+    public Task<long> NewestSeqAsync(CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT COALESCE(max(seq), 0) FROM event", 0, cancellationToken);
+
+    /// <summary>Events stored after <paramref name="seq"/>, counted exactly.</summary>
+    public Task<long> EventsAfterAsync(long seq, CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT count(*) FROM event WHERE seq > @seq", seq, cancellationToken);
+
+    private async Task<long> ScalarAsync(string sql, long seq, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM event", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("seq", seq);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

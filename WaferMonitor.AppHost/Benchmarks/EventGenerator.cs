@@ -50,6 +50,32 @@ internal static class EventGenerator
     public static List<byte[]> Batches(string site, int events, int batchSize) =>
         Lots(site, events).Chunk(batchSize).Select(chunk => JsonSerializer.SerializeToUtf8Bytes(chunk, WireJson.Options)).ToList();
 
+    /// <summary>
+    /// Batches from <paramref name="producers"/> independent producers (as from that many business nodes): lots are dealt
+    /// to producers in turn, each producer's events are cut into batches, and the batches are interleaved, so batches
+    /// posted side by side carry different jobs — as concurrent batches from different nodes do — instead of the two
+    /// halves of one lot.
+    /// </summary>
+    public static List<byte[]> Batches(string site, int events, int batchSize, int producers)
+    {
+        var streams = Enumerable.Range(0, producers).Select(_ => new List<WireEvent>()).ToArray();
+        var lot = 0;
+        Guid? current = null;
+        foreach (var e in Lots(site, events))
+        {
+            var jobId = e.Entity.ParentId ?? e.Entity.Id;
+            if (current is not null && jobId != current)
+                lot++;
+            current = jobId;
+            streams[lot % producers].Add(e);
+        }
+        var batches = streams.Select(stream => stream.Chunk(batchSize).ToList()).ToArray();
+        return Enumerable.Range(0, batches.Max(b => b.Count))
+            .SelectMany(i => batches.Where(b => i < b.Count).Select(b => b[i]))
+            .Select(chunk => JsonSerializer.SerializeToUtf8Bytes(chunk, WireJson.Options))
+            .ToList();
+    }
+
     public static List<byte[]> Singles(string site, int events) =>
         Lots(site, events).Select(e => JsonSerializer.SerializeToUtf8Bytes(e, WireJson.Options)).ToList();
 

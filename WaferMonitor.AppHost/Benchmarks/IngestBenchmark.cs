@@ -9,6 +9,7 @@ namespace WaferMonitor.AppHost.Benchmarks;
 /// <summary>
 /// Issue 5: in one run, (a) raw binary COPY of equivalent rows into an equivalent table — the physical limit —
 /// (b) LocalApi batch ingest, (c) Sidecar → LocalApi end to end, each until stored, as events/s and ratios to (a).
+/// (b) and (c) post from <see cref="Connections"/> producers with their own lots, like that many business nodes.
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -22,21 +23,21 @@ internal static class IngestBenchmark
         output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
 
         using var localApi = fab.Client($"localapi-{BenchFab.Site}");
-        var localBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize);
-        var before = await fab.EventCountAsync(cancellationToken);
+        var localBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
+        var before = await fab.NewestSeqAsync(cancellationToken);
         var elapsed = await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", localBodies, Connections, cancellationToken);
-        var stored = await fab.EventCountAsync(cancellationToken) - before;
+        var stored = await fab.EventsAfterAsync(before, cancellationToken);
         var viaLocalApi = stored / elapsed.TotalSeconds;
         output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
 
         using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
-        var sidecarBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize);
-        before = await fab.EventCountAsync(cancellationToken);
+        var sidecarBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
+        before = await fab.NewestSeqAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await Measure.PostAllAsync(sidecar, "/v1/ingest/events:batch", sidecarBodies, Connections, cancellationToken);
-        while (await fab.EventCountAsync(cancellationToken) - before < events)
+        while (await fab.NewestSeqAsync(cancellationToken) - before < events)
             await Task.Delay(20, cancellationToken);
-        var endToEnd = events / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var endToEnd = await fab.EventsAfterAsync(before, cancellationToken) / Stopwatch.GetElapsedTime(started).TotalSeconds;
         output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using WaferMonitor.Sdk.Contracts;
@@ -14,8 +15,15 @@ public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
 /// Stores a batch in one transaction with a constant number of round trips: claim idempotency keys, upsert folded
 /// projections, then COPY the new events under the commit-order lock.
 /// </summary>
-internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, ILogger<EventStore> logger)
+internal sealed partial class EventStore(
+    NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
 {
+    /// <summary>
+    /// Batches stored at once. Every batch ends in the commit-order section, one at a time; more transactions in flight
+    /// than the machine has cores only take CPU from the one holding it.
+    /// </summary>
+    private readonly SemaphoreSlim concurrency = new(options.Value.MaxConcurrentBatches);
+
     /// <summary>
     /// Held from the event COPY until commit. Sequences are not handed out in commit order, so event seqs are drawn only
     /// while holding this lock: a transaction that draws later also commits later, and "everything after seq X" never
@@ -42,7 +50,24 @@ internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetr
                 unique.Add(item);
         }
 
+        await concurrency.WaitAsync(cancellationToken);
+        try
+        {
+            return await StoreUniqueAsync(items, unique, started, span, cancellationToken);
+        }
+        finally
+        {
+            concurrency.Release();
+        }
+    }
+
+    private async Task<StoreResult> StoreUniqueAsync(
+        IReadOnlyList<IngestItem> items, List<IngestItem> unique, long started, Activity? span, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Before the batch's transaction, in its own: the app registry needs no atomicity with the events, and a row
+        // lock taken inside would be held until the batch commits.
+        await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Select(i => i.Event), cancellationToken));
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var (claimed, ingestedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimKeysAsync(connection, unique, cancellationToken));
@@ -52,7 +77,6 @@ internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetr
         if (fresh.Count > 0)
         {
             var events = fresh.Select(i => i.Event).ToList();
-            await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, events, cancellationToken));
             finishedJobs = await db.MeasureAsync("upsert", "job",
                 () => UpsertEntitiesAsync(connection, "job", EntityFold.Fold(events, EntityTypes.Job), cancellationToken));
             await db.MeasureAsync("upsert", "subjob",
@@ -104,15 +128,21 @@ internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetr
 
     private sealed record FinishedJob(Guid JobId, string SiteId, string App, string Status, double? DurationSeconds);
 
-    private static async Task<int> UpsertAppsAsync(NpgsqlConnection connection, List<WireEvent> events, CancellationToken cancellationToken)
+    private static async Task<int> UpsertAppsAsync(NpgsqlConnection connection, IEnumerable<WireEvent> events, CancellationToken cancellationToken)
     {
         var apps = events.GroupBy(e => e.App.AppId)
             .Select(g => g.MaxBy(e => e.Event.At)!.App)
             .OrderBy(a => a.AppId)
             .ToList();
+        // Every batch of an app would otherwise update its one row, and concurrent batches would queue on its row lock.
+        // Rows already current (same name and version, seen within the last minute) are filtered out by a plain read,
+        // so only a change or a stale last_seen_at writes.
         await using var command = new NpgsqlCommand("""
             INSERT INTO app AS a (app_id, name, version)
-            SELECT * FROM unnest(@ids::uuid[], @names::text[], @versions::text[])
+            SELECT n.app_id, n.name, n.version FROM unnest(@ids::uuid[], @names::text[], @versions::text[]) AS n(app_id, name, version)
+            WHERE NOT EXISTS (
+                SELECT FROM app c WHERE c.app_id = n.app_id AND c.name = n.name AND c.version = n.version
+                  AND c.last_seen_at > now() - interval '1 minute')
             ON CONFLICT (app_id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version, last_seen_at = now()
             """, connection);
         command.Parameters.AddWithValue("ids", apps.Select(a => a.AppId).ToArray());
@@ -235,7 +265,8 @@ internal sealed partial class EventStore(NpgsqlDataSource dataSource, IngestMetr
                     await importer.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
                 else
                     await importer.WriteNullAsync(cancellationToken);
-                await importer.WriteAsync(System.Text.Encoding.UTF8.GetString(item.Raw), NpgsqlDbType.Jsonb, cancellationToken);
+                // The UTF-8 bytes as received: no decoding into a string only for Npgsql to encode it again.
+                await importer.WriteAsync(item.Raw, NpgsqlDbType.Jsonb, cancellationToken);
             }
             await importer.CompleteAsync(cancellationToken);
         }
