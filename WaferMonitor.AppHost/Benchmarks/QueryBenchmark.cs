@@ -87,7 +87,7 @@ internal static class QueryBenchmark
         await using var pending = new NpgsqlCommand("SELECT EXISTS (SELECT FROM job_stats_dirty)", connection);
         while ((bool)(await pending.ExecuteScalarAsync(cancellationToken))!)
             await Task.Delay(200, cancellationToken);
-        await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE app, job, subjob, event", connection);
+        await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE app, job, subjob, event, job_stats_count, job_stats_bin", connection);
         await vacuum.ExecuteNonQueryAsync(cancellationToken);
     }
 
