@@ -11,6 +11,13 @@ internal static class StatsHistogram
     private const double Smallest = 1e-3;
     private const double Growth = 1.02;
 
+    /// <summary>
+    /// The bin of a value, as <c>wm_stat_bin</c> computes it for the rollups (the same IEEE arithmetic). Should the two
+    /// ever disagree by one bin at a boundary, the value read back is still within 1 % of it.
+    /// </summary>
+    public static int Bin(double value) =>
+        Math.Abs(value) < Smallest ? 0 : Math.Sign(value) * (1 + (int)Math.Floor(Math.Log(Math.Abs(value) / Smallest) / Math.Log(Growth)));
+
     public static double BinValue(int bin) =>
         bin == 0 ? 0 : Math.Sign(bin) * Smallest * Math.Pow(Growth, Math.Abs(bin) - 1) * (1 + Growth) / 2;
 

@@ -6,10 +6,10 @@ using WaferMonitor.Sdk.Contracts;
 namespace WaferMonitor.LocalApi.Stats;
 
 /// <summary>
-/// Dashboard statistics, computed in the database. Whole 5-minute granules come from the rollups (whole hours of
-/// histogram bins from the hourly ones); the partial granules at both ends of the range, and granules whose rollups are
-/// not yet refreshed, come from the job rows. Everything is read in one repeatable-read snapshot, so the rollups, the
-/// dirty list and the rows agree.
+/// Dashboard statistics. Whole 5-minute granules come from the rollups, summed in the database (whole hours of histogram
+/// bins from the hourly ones); the partial granules at both ends of the range, and granules whose rollups are not yet
+/// refreshed, are read as job rows and added here — a few thousand rows, cheaper to sum in passing than to group in SQL.
+/// Everything is read in one repeatable-read snapshot, so the rollups, the dirty list and the rows agree.
 /// </summary>
 internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOptions> options, TimeProvider clock)
 {
@@ -18,23 +18,13 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
     private static readonly TimeSpan Granule = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    // Parameters: @from, @to (the range); @g0, @g1 (whole granules inside it); @h0, @h1 (whole hours inside those);
-    // @dirty, @dirty_hours (granules in [g0, g1) not yet refolded, and their hours); @bucket (interval). Outside
-    // [g0, g1), and for dirty granules, rows are read from job. The dirty list is a parameter rather than a subquery so
-    // the plan never depends on how many granules the table statistics last saw there (a bulk load lists hundreds).
-    private const string RangeSql = """
-        WITH raw AS MATERIALIZED (
-            SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @g0
-            UNION ALL
-            SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @g1 AND started_at < @to
-            UNION ALL
-            SELECT j.started_at, j.app_name, j.status, j.duration_s, j.cpu_user_s, j.mem_max_mb
-            FROM unnest(@dirty::timestamptz[]) AS dirty(g) JOIN job j ON j.started_at >= dirty.g AND j.started_at < dirty.g + interval '5 minutes'),
-        counts AS (
+    // Parameters: @g0, @g1 (whole granules inside the range); @h0, @h1 (whole hours inside those); @dirty, @dirty_hours
+    // (granules in [g0, g1) not yet refolded, and their hours); @bucket (interval). The dirty list is a parameter rather
+    // than a subquery so the plan never depends on how many granules the table statistics last saw there.
+    private const string RollupSql = """
+        WITH counts AS (
             SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, jobs FROM job_stats_count
-            WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])
-            UNION ALL
-            SELECT date_bin(@bucket, started_at, timestamptz 'epoch'), app_name, status, count(*) FROM raw GROUP BY 1, 2, 3),
+            WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])),
         bins AS (
             SELECT app_name, metric, bin, jobs FROM job_stats_bin
             WHERE span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
@@ -46,15 +36,21 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
             SELECT b.app_name, b.metric, b.bin, b.jobs
             FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
             JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
-            WHERE b.granule_start <> ALL (@dirty::timestamptz[])
-            UNION ALL
-            SELECT r.app_name, m.metric, wm_stat_bin(m.value), count(*)
-            FROM raw r CROSS JOIN LATERAL (VALUES (1::smallint, r.duration_s), (2::smallint, r.cpu_user_s), (3::smallint, r.mem_max_mb)) m(metric, value)
-            WHERE m.value IS NOT NULL GROUP BY 1, 2, 3)
+            WHERE b.granule_start <> ALL (@dirty::timestamptz[]))
         SELECT CASE WHEN GROUPING(app_name) = 1 THEN 'bucket' ELSE 'app' END, bucket, app_name, status, NULL::smallint, NULL::integer, sum(jobs)::bigint
         FROM counts GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
         UNION ALL
         SELECT 'bin', NULL, app_name, NULL, metric, bin, sum(jobs)::bigint FROM bins GROUP BY app_name, metric, bin
+        """;
+
+    // Parameters: @from, @to (the range), @g0, @g1, @dirty as above: the rows outside [g0, g1) and in dirty granules.
+    private const string RawSql = """
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @g0
+        UNION ALL
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @g1 AND started_at < @to
+        UNION ALL
+        SELECT j.started_at, j.app_name, j.status, j.duration_s, j.cpu_user_s, j.mem_max_mb
+        FROM unnest(@dirty::timestamptz[]) AS dirty(g) JOIN job j ON j.started_at >= dirty.g AND j.started_at < dirty.g + interval '5 minutes'
         """;
 
     private const string DirtySql = "SELECT DISTINCT granule_start FROM job_stats_dirty WHERE granule_start >= @g0 AND granule_start < @g1";
@@ -80,10 +76,20 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         public long Jobs;
         public long Failed;
         public long Finished;
-        public readonly Dictionary<Metric, List<(int Bin, long Jobs)>> Bins = [];
+        public readonly Dictionary<(Metric Metric, int Bin), long> Bins = [];
         public (Percentiles Duration, Percentiles Cpu, Percentiles Mem)? Exact;
 
-        public Percentiles FromBins(Metric metric) => StatsHistogram.Percentiles(Bins.GetValueOrDefault(metric) ?? []);
+        public void AddBin(Metric metric, int bin, long jobs) =>
+            Bins[(metric, bin)] = Bins.GetValueOrDefault((metric, bin)) + jobs;
+
+        public void AddValue(Metric metric, double? value)
+        {
+            if (value is { } v)
+                AddBin(metric, StatsHistogram.Bin(v), 1);
+        }
+
+        public Percentiles FromBins(Metric metric) =>
+            StatsHistogram.Percentiles(Bins.Where(b => b.Key.Metric == metric).Select(b => (b.Key.Bin, b.Value)));
     }
 
     public async Task<JobStats> GetAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, CancellationToken cancellationToken)
@@ -96,52 +102,73 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         var buckets = new SortedDictionary<DateTimeOffset, StatusCountsBuilder>();
         var apps = new SortedDictionary<string, AppAccumulator>(StringComparer.Ordinal);
         AppAccumulator App(string name) => apps.TryGetValue(name, out var app) ? app : apps[name] = new AppAccumulator();
+        void Count(DateTimeOffset? bucketStart, string? app, string status, long jobs)
+        {
+            if (bucketStart is { } start)
+            {
+                if (!buckets.TryGetValue(start, out var inBucket))
+                    buckets[start] = inBucket = new StatusCountsBuilder();
+                inBucket.Add(status, jobs);
+            }
+            if (app is null)
+                return;
+            totals.Add(status, jobs);
+            var accumulator = App(app);
+            accumulator.Jobs += jobs;
+            if (status == EntityStatuses.Failed)
+                accumulator.Failed += jobs;
+            if (status != EntityStatuses.Running)
+                accumulator.Finished += jobs;
+        }
 
         var dirty = await ReadDirtyGranulesAsync(connection, transaction, g0, g1, cancellationToken);
         var dirtyHours = dirty.Select(g => Floor(g, Hour)).Where(h => h >= h0 && h < h1).Distinct().ToArray();
-        await using (var range = new NpgsqlCommand(RangeSql, connection, transaction))
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            range.Parameters.AddWithValue("from", from);
-            range.Parameters.AddWithValue("to", to);
-            range.Parameters.AddWithValue("g0", g0);
-            range.Parameters.AddWithValue("g1", g1);
-            range.Parameters.AddWithValue("h0", h0);
-            range.Parameters.AddWithValue("h1", h1);
-            range.Parameters.AddWithValue("dirty", dirty);
-            range.Parameters.AddWithValue("dirty_hours", dirtyHours);
-            range.Parameters.AddWithValue("bucket", bucket);
-            // Prepared once per physical connection: planning this statement costs as much as running it.
-            await range.PrepareAsync(cancellationToken);
-            await using var reader = await range.ExecuteReaderAsync(cancellationToken);
+            var rollup = new NpgsqlBatchCommand(RollupSql);
+            rollup.Parameters.AddWithValue("g0", g0);
+            rollup.Parameters.AddWithValue("g1", g1);
+            rollup.Parameters.AddWithValue("h0", h0);
+            rollup.Parameters.AddWithValue("h1", h1);
+            rollup.Parameters.AddWithValue("dirty", dirty);
+            rollup.Parameters.AddWithValue("dirty_hours", dirtyHours);
+            rollup.Parameters.AddWithValue("bucket", bucket);
+            var raw = new NpgsqlBatchCommand(RawSql);
+            raw.Parameters.AddWithValue("from", from);
+            raw.Parameters.AddWithValue("to", to);
+            raw.Parameters.AddWithValue("g0", g0);
+            raw.Parameters.AddWithValue("g1", g1);
+            raw.Parameters.AddWithValue("dirty", dirty);
+            batch.BatchCommands.Add(rollup);
+            batch.BatchCommands.Add(raw);
+            // Prepared once per physical connection: planning the rollup statement costs about as much as running it.
+            await batch.PrepareAsync(cancellationToken);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var jobs = reader.GetInt64(6);
                 switch (reader.GetString(0))
                 {
                     case "bucket":
-                        var start = reader.GetFieldValue<DateTimeOffset>(1);
-                        if (!buckets.TryGetValue(start, out var inBucket))
-                            buckets[start] = inBucket = new StatusCountsBuilder();
-                        inBucket.Add(reader.GetString(3), jobs);
+                        Count(reader.GetFieldValue<DateTimeOffset>(1), null, reader.GetString(3), jobs);
                         break;
                     case "app":
-                        var status = reader.GetString(3);
-                        totals.Add(status, jobs);
-                        var app = App(reader.GetString(2));
-                        app.Jobs += jobs;
-                        if (status == EntityStatuses.Failed)
-                            app.Failed += jobs;
-                        if (status != EntityStatuses.Running)
-                            app.Finished += jobs;
+                        Count(null, reader.GetString(2), reader.GetString(3), jobs);
                         break;
                     default:
-                        var bins = App(reader.GetString(2)).Bins;
-                        var metric = (Metric)reader.GetInt16(4);
-                        if (!bins.TryGetValue(metric, out var list))
-                            bins[metric] = list = [];
-                        list.Add((reader.GetInt32(5), jobs));
+                        App(reader.GetString(2)).AddBin((Metric)reader.GetInt16(4), reader.GetInt32(5), jobs);
                         break;
                 }
+            }
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var app = reader.GetString(1);
+                Count(Floor(reader.GetFieldValue<DateTimeOffset>(0), bucket), app, reader.GetString(2), 1);
+                var accumulator = App(app);
+                accumulator.AddValue(Metric.DurationS, reader.IsDBNull(3) ? null : reader.GetDouble(3));
+                accumulator.AddValue(Metric.CpuUserS, reader.IsDBNull(4) ? null : reader.GetDouble(4));
+                accumulator.AddValue(Metric.MemMaxMb, reader.IsDBNull(5) ? null : reader.GetDouble(5));
             }
         }
 
