@@ -23,7 +23,13 @@ internal static class LocalApiExtensions
         services.AddSingleton(TimeProvider.System);
 
         builder.AddNpgsqlDataSource(ConnectionName, (sp, settings) =>
-            settings.MaxPoolSize = sp.GetRequiredService<IOptions<LocalApiOptions>>().Value.MaxPoolSize);
+        {
+            settings.MaxPoolSize = sp.GetRequiredService<IOptions<LocalApiOptions>>().Value.MaxPoolSize;
+            // Every LocalApi statement is meant to run in milliseconds, and both of these cost tens of them: JIT compiles
+            // any statement whose estimated cost passes jit_above_cost (a generic plan over the job table easily does),
+            // and a parallel plan starts worker processes (the stats rollup sums looked big enough to the planner).
+            settings.Options = $"{settings.Options} -c jit=off -c max_parallel_workers_per_gather=0".Trim();
+        });
 
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<PartitionMaintenance>();

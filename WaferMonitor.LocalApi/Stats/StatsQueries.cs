@@ -20,27 +20,27 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
 
     // Parameters: @g0, @g1 (whole granules inside the range); @h0, @h1 (whole hours inside those); @dirty, @dirty_hours
     // (granules in [g0, g1) not yet refolded, and their hours); @bucket (interval). The dirty list is a parameter rather
-    // than a subquery so the plan never depends on how many granules the table statistics last saw there.
-    private const string RollupSql = """
-        WITH counts AS (
-            SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, jobs FROM job_stats_count
-            WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])),
-        bins AS (
-            SELECT app_name, metric, bin, jobs FROM job_stats_bin
-            WHERE span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
-            UNION ALL
-            SELECT app_name, metric, bin, jobs FROM job_stats_bin
-            WHERE span_s = 300 AND granule_start <> ALL (@dirty::timestamptz[])
-              AND ((granule_start >= @g0 AND granule_start < @h0) OR (granule_start >= @h1 AND granule_start < @g1))
-            UNION ALL
-            SELECT b.app_name, b.metric, b.bin, b.jobs
-            FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
-            JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
-            WHERE b.granule_start <> ALL (@dirty::timestamptz[]))
-        SELECT CASE WHEN GROUPING(app_name) = 1 THEN 'bucket' ELSE 'app' END, bucket, app_name, status, NULL::smallint, NULL::integer, sum(jobs)::bigint
-        FROM counts GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
+    // than a subquery so the plan never depends on how many granules the table statistics last saw there. Bins come
+    // back as one row per granule or hour, app and metric, and are summed here: a few hundred rows of arrays.
+    private const string CountsSql = """
+        SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, sum(jobs)::bigint
+        FROM job_stats_count
+        WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])
+        GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
+        """;
+
+    private const string BinsSql = """
+        SELECT app_name, metric, bins, jobs FROM job_stats_bin
+        WHERE span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
         UNION ALL
-        SELECT 'bin', NULL, app_name, NULL, metric, bin, sum(jobs)::bigint FROM bins GROUP BY app_name, metric, bin
+        SELECT app_name, metric, bins, jobs FROM job_stats_bin
+        WHERE span_s = 300 AND granule_start <> ALL (@dirty::timestamptz[])
+          AND ((granule_start >= @g0 AND granule_start < @h0) OR (granule_start >= @h1 AND granule_start < @g1))
+        UNION ALL
+        SELECT b.app_name, b.metric, b.bins, b.jobs
+        FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
+        JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
+        WHERE b.granule_start <> ALL (@dirty::timestamptz[])
         """;
 
     // Parameters: @from, @to (the range), @g0, @g1, @dirty as above: the rows outside [g0, g1) and in dirty granules.
@@ -125,40 +125,47 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         var dirtyHours = dirty.Select(g => Floor(g, Hour)).Where(h => h >= h0 && h < h1).Distinct().ToArray();
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            var rollup = new NpgsqlBatchCommand(RollupSql);
-            rollup.Parameters.AddWithValue("g0", g0);
-            rollup.Parameters.AddWithValue("g1", g1);
-            rollup.Parameters.AddWithValue("h0", h0);
-            rollup.Parameters.AddWithValue("h1", h1);
-            rollup.Parameters.AddWithValue("dirty", dirty);
-            rollup.Parameters.AddWithValue("dirty_hours", dirtyHours);
-            rollup.Parameters.AddWithValue("bucket", bucket);
+            var counts = new NpgsqlBatchCommand(CountsSql);
+            counts.Parameters.AddWithValue("g0", g0);
+            counts.Parameters.AddWithValue("g1", g1);
+            counts.Parameters.AddWithValue("dirty", dirty);
+            counts.Parameters.AddWithValue("bucket", bucket);
+            var bins = new NpgsqlBatchCommand(BinsSql);
+            bins.Parameters.AddWithValue("g0", g0);
+            bins.Parameters.AddWithValue("g1", g1);
+            bins.Parameters.AddWithValue("h0", h0);
+            bins.Parameters.AddWithValue("h1", h1);
+            bins.Parameters.AddWithValue("dirty", dirty);
+            bins.Parameters.AddWithValue("dirty_hours", dirtyHours);
             var raw = new NpgsqlBatchCommand(RawSql);
             raw.Parameters.AddWithValue("from", from);
             raw.Parameters.AddWithValue("to", to);
             raw.Parameters.AddWithValue("g0", g0);
             raw.Parameters.AddWithValue("g1", g1);
             raw.Parameters.AddWithValue("dirty", dirty);
-            batch.BatchCommands.Add(rollup);
+            batch.BatchCommands.Add(counts);
+            batch.BatchCommands.Add(bins);
             batch.BatchCommands.Add(raw);
-            // Prepared once per physical connection: planning the rollup statement costs about as much as running it.
+            // Prepared once per physical connection: planning these costs about as much as running them.
             await batch.PrepareAsync(cancellationToken);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var jobs = reader.GetInt64(6);
-                switch (reader.GetString(0))
-                {
-                    case "bucket":
-                        Count(reader.GetFieldValue<DateTimeOffset>(1), null, reader.GetString(3), jobs);
-                        break;
-                    case "app":
-                        Count(null, reader.GetString(2), reader.GetString(3), jobs);
-                        break;
-                    default:
-                        App(reader.GetString(2)).AddBin((Metric)reader.GetInt16(4), reader.GetInt32(5), jobs);
-                        break;
-                }
+                // GROUPING SETS: the (bucket, status) rows have no app, the (app_name, status) rows no bucket.
+                if (reader.IsDBNull(1))
+                    Count(reader.GetFieldValue<DateTimeOffset>(0), null, reader.GetString(2), reader.GetInt64(3));
+                else
+                    Count(null, reader.GetString(1), reader.GetString(2), reader.GetInt64(3));
+            }
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var app = App(reader.GetString(0));
+                var metric = (Metric)reader.GetInt16(1);
+                var binNumbers = reader.GetFieldValue<int[]>(2);
+                var jobs = reader.GetFieldValue<long[]>(3);
+                for (var i = 0; i < binNumbers.Length; i++)
+                    app.AddBin(metric, binNumbers[i], jobs[i]);
             }
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -85,25 +85,31 @@ internal sealed partial class StatsRollup(
                         FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
                         GROUP BY 1, 2, 3
                         """),
-                    // Ordered so one granule's bins share heap pages: readers fetch them by granule range.
                     Command("""
-                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bin, jobs)
-                        SELECT 300, g, j.app_name, m.metric, wm_stat_bin(m.value), count(*)
-                        FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
-                        CROSS JOIN LATERAL (VALUES (1::smallint, j.duration_s), (2::smallint, j.cpu_user_s), (3::smallint, j.mem_max_mb)) m(metric, value)
-                        WHERE m.value IS NOT NULL
-                        GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bins, jobs)
+                        SELECT 300, g, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
+                        FROM (
+                            SELECT g, j.app_name, m.metric, wm_stat_bin(m.value) AS bin, count(*) AS jobs
+                            FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
+                            CROSS JOIN LATERAL (VALUES (1::smallint, j.duration_s), (2::smallint, j.cpu_user_s), (3::smallint, j.mem_max_mb)) m(metric, value)
+                            WHERE m.value IS NOT NULL
+                            GROUP BY 1, 2, 3, 4) binned
+                        GROUP BY g, app_name, metric
                         """),
                     Command("""
                         DELETE FROM job_stats_bin WHERE span_s = 3600
                           AND granule_start IN (SELECT date_bin('1 hour', g, timestamptz 'epoch') FROM unnest(@granules) g)
                         """),
                     Command("""
-                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bin, jobs)
-                        SELECT 3600, h, b.app_name, b.metric, b.bin, sum(b.jobs)
-                        FROM (SELECT DISTINCT date_bin('1 hour', g, timestamptz 'epoch') AS h FROM unnest(@granules) g) hours
-                        JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= h AND b.granule_start < h + interval '1 hour'
-                        GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bins, jobs)
+                        SELECT 3600, h, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
+                        FROM (
+                            SELECT h, b.app_name, b.metric, u.bin, sum(u.jobs)::bigint AS jobs
+                            FROM (SELECT DISTINCT date_bin('1 hour', g, timestamptz 'epoch') AS h FROM unnest(@granules) g) hours
+                            JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= h AND b.granule_start < h + interval '1 hour'
+                            CROSS JOIN LATERAL unnest(b.bins, b.jobs) AS u(bin, jobs)
+                            GROUP BY 1, 2, 3, 4) summed
+                        GROUP BY h, app_name, metric
                         """),
                     Command("DELETE FROM job_stats_dirty WHERE granule_start = ANY(@granules)"),
                 },

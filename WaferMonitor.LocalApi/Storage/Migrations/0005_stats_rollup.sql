@@ -21,16 +21,17 @@ CREATE TABLE IF NOT EXISTS job_stats_count (
     PRIMARY KEY (granule_start, app_name, status)
 );
 
--- Histogram bins of duration_s (metric 1), cpu_user_s (2) and mem_max_mb (3) per granule and app, at two spans: 300 s
--- granules and 3600 s hours (the sum of their twelve granules), so a day is read from 24 hours of bins.
+-- Histogram bins of duration_s (metric 1), cpu_user_s (2) and mem_max_mb (3) per granule and app, as parallel arrays
+-- (bin numbers ascending, job counts), at two spans: 300 s granules and 3600 s hours (the sum of their twelve
+-- granules), so a day is read as a few hundred rows.
 CREATE TABLE IF NOT EXISTS job_stats_bin (
     span_s        integer NOT NULL,
     granule_start timestamptz NOT NULL,
     app_name      text NOT NULL,
     metric        smallint NOT NULL,
-    bin           integer NOT NULL,
-    jobs          bigint NOT NULL,
-    PRIMARY KEY (span_s, granule_start, app_name, metric, bin)
+    bins          integer[] NOT NULL,
+    jobs          bigint[] NOT NULL,
+    PRIMARY KEY (span_s, granule_start, app_name, metric)
 );
 
 -- Granules whose jobs changed after their rollup rows were computed. Insert-only for writers (no unique key, so
