@@ -14,7 +14,9 @@ internal sealed record TooOld(long? OldestAvailableSeq) : SubscribeOutcome;
 /// <summary>
 /// The process's one database listener. It LISTENs on <see cref="EventStore.NotifyChannel"/>, whose payload is only a
 /// watermark, reads every committed event after the last seq it has seen in pages, keeps the most recent ones in a ring
-/// (the replay window) and fans them out to the stream's clients in seq order.
+/// (the replay window) and fans them out to the stream's clients in seq order. While no client is connected it reads
+/// nothing (reading back every stored event costs the database as much as a good part of storing it); the first client
+/// to arrive reloads the ring from the table, which holds the same events.
 /// </summary>
 /// <remarks>
 /// Reading "seq &gt; last seen" has no gaps because <see cref="EventStore"/> draws seqs only while holding the
@@ -50,6 +52,12 @@ internal sealed partial class EventFeed(
 
     private readonly StreamOptions settings = options.Value;
     private readonly Lock gate = new();
+
+    /// <summary>Held while the ring is read into from the table: by the feed loop, or by a first client reloading it.</summary>
+    private readonly SemaphoreSlim reading = new(1, 1);
+
+    /// <summary>Events were announced while no client was connected and not read: the ring is behind the table.</summary>
+    private bool ringBehind;
     private readonly List<StreamSubscription> subscribers = [];
     private readonly FeedEvent[] ring = new FeedEvent[options.Value.ReplayWindow];
     private int ringStart;
@@ -70,7 +78,25 @@ internal sealed partial class EventFeed(
         await base.StartAsync(cancellationToken);
     }
 
-    public SubscribeOutcome Subscribe(StreamFilter filter, long? lastEventId)
+    public async Task<SubscribeOutcome> SubscribeAsync(StreamFilter filter, long? lastEventId, CancellationToken cancellationToken)
+    {
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            if (ringBehind)
+            {
+                await PreloadAsync(cancellationToken);
+                ringBehind = false;
+            }
+            return Subscribe(filter, lastEventId);
+        }
+        finally
+        {
+            reading.Release();
+        }
+    }
+
+    private SubscribeOutcome Subscribe(StreamFilter filter, long? lastEventId)
     {
         lock (gate)
         {
@@ -127,13 +153,13 @@ internal sealed partial class EventFeed(
                 failures = 0;
                 // Listening first, then reading: whatever committed while no listener existed is read now, and whatever
                 // commits from here on is announced.
-                await CatchUpAsync(connection, stoppingToken);
+                await CatchUpIfWatchedAsync(connection, stoppingToken);
                 while (true)
                 {
                     // Taking the announcement (not just peeking) means one catch-up per announcement at most, even if an
                     // announced row were never readable; notifications that arrive during a catch-up announce again.
                     if (Interlocked.Exchange(ref announced, 0) > lastSeq || !await connection.WaitAsync(IdleCheck, stoppingToken))
-                        await CatchUpAsync(connection, stoppingToken);
+                        await CatchUpIfWatchedAsync(connection, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -173,7 +199,10 @@ internal sealed partial class EventFeed(
         }
     }
 
-    /// <summary>Fills the replay window from the table, so clients can resume across a restart of this process.</summary>
+    /// <summary>
+    /// Fills the replay window from the table, so clients can resume across a restart of this process, or after a time
+    /// without clients. Replaces whatever the ring held.
+    /// </summary>
     private async Task PreloadAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -199,7 +228,36 @@ internal sealed partial class EventFeed(
                 floor = rows.Count > 0 ? rows[0].Seq - 1 : 0;
             }
             lastSeq = floor;
+            ringStart = 0;
+            ringCount = 0;
             Publish(rows);
+        }
+    }
+
+    /// <summary>
+    /// Catches up when a client is connected. Otherwise marks the ring behind and only proves the listener's connection
+    /// alive (a silently dead socket would otherwise miss every announcement once a client arrives).
+    /// </summary>
+    private async Task CatchUpIfWatchedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            bool watched;
+            lock (gate)
+                watched = subscribers.Count > 0;
+            if (watched)
+            {
+                await CatchUpAsync(connection, cancellationToken);
+                return;
+            }
+            ringBehind = true;
+            await using var probe = new NpgsqlCommand("SELECT 1", connection);
+            await probe.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            reading.Release();
         }
     }
 

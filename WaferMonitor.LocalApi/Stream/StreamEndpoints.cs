@@ -59,7 +59,7 @@ internal sealed class EventStreamResult(
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var writer = response.BodyWriter;
 
-        var outcome = feed.Subscribe(filter, lastEventId);
+        var outcome = await feed.SubscribeAsync(filter, lastEventId, context.RequestAborted);
         if (outcome is TooOld tooOld)
         {
             await SendAsync(writer, ResetFrame(tooOld.OldestAvailableSeq), context.RequestAborted);

@@ -51,6 +51,37 @@ public sealed class StreamRigTests(FabFixture fab)
     }
 
     [Fact]
+    public async Task Events_stored_while_no_client_is_connected_are_replayed_to_the_next_one_then_live_ones_follow()
+    {
+        await using var rig = await SiteRig.StartAsync(fab);
+        var url = rig.LocalApi.Url;
+        using var client = rig.Client("localapi");
+        var job = Guid.NewGuid();
+        var t = DateTimeOffset.UtcNow.AddMinutes(-1);
+        WireEvent Progress(int i) => Events.Job(job, i == 0 ? EventKinds.Started : EventKinds.Progress, t.AddMilliseconds(i), site: rig.Site);
+        long lastSeen;
+        await using (var first = await SseClient.ConnectAsync(url))
+        {
+            await Events.PostBatchAsync(client, [Progress(0)]);
+            lastSeen = Assert.Single(await first.EventsAsync(1)).Seq;
+        }
+
+        // Nobody watches: the feed reads none of these; the next client's resume comes from the table.
+        var unwatched = Enumerable.Range(1, 30).Select(Progress).ToList();
+        foreach (var chunk in unwatched.Chunk(10))
+            await Events.PostBatchAsync(client, chunk);
+        await Task.Delay(500);
+        var stored = await StreamTestKit.StoredAsync(rig.ConnectionString, unwatched.Select(e => e.IdempotencyKey));
+
+        await using var next = await SseClient.ConnectAsync(url, lastEventId: lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(stored.Select(s => s.Seq), (await next.EventsAsync(30)).Select(m => m.Seq));
+        var live = Enumerable.Range(31, 5).Select(Progress).ToList();
+        await Events.PostBatchAsync(client, live);
+        var liveStored = await StreamTestKit.StoredAsync(rig.ConnectionString, live.Select(e => e.IdempotencyKey));
+        Assert.Equal(liveStored.Select(s => s.Seq), (await next.EventsAsync(5)).Select(m => m.Seq));
+    }
+
+    [Fact]
     public async Task A_stalled_client_is_dropped_while_another_keeps_receiving()
     {
         await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: new Dictionary<string, string>
