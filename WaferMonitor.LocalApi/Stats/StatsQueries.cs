@@ -15,17 +15,22 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
 {
     public const int MaxBuckets = 10_000;
 
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Granule = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    // Parameters: @g0, @g1 (whole granules inside the range); @h0, @h1 (whole hours inside those); @dirty, @dirty_hours
-    // (granules in [g0, g1) not yet refolded, and their hours); @bucket (interval). The dirty list is a parameter rather
-    // than a subquery so the plan never depends on how many granules the table statistics last saw there. Bins come
-    // back as one row per granule or hour, app and metric, and are summed here: a few hundred rows of arrays.
+    // The range [from, to) is read in nested pieces: [m0, m1) whole minutes, [g0, g1) whole 5-minute granules inside
+    // them, [h0, h1) whole hours inside those (histograms only; counts are summed from granules). Minutes outside
+    // [g0, g1) come from the minute rollups, what is outside [m0, m1) from the job rows. @dirty lists the granules in
+    // [m0, m1) not yet refolded (read from the job rows instead), @dirty_hours their hours in [h0, h1); the list is a
+    // parameter rather than a subquery so the plan never depends on how many granules the table statistics last saw
+    // there. Bins come back as one row per span, app and metric, and are summed here: a few hundred rows of arrays.
     private const string CountsSql = """
         SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, sum(jobs)::bigint
         FROM job_stats_count
-        WHERE granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[])
+        WHERE (span_s = 300 AND granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[]))
+           OR (span_s = 60 AND ((granule_start >= @m0 AND granule_start < @g0) OR (granule_start >= @g1 AND granule_start < @m1))
+               AND date_bin('5 minutes', granule_start, timestamptz 'epoch') <> ALL (@dirty::timestamptz[]))
         GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
         """;
 
@@ -41,19 +46,29 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
         JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
         WHERE b.granule_start <> ALL (@dirty::timestamptz[])
+        UNION ALL
+        SELECT app_name, metric, bins, jobs FROM job_stats_bin
+        WHERE span_s = 60 AND ((granule_start >= @m0 AND granule_start < @g0) OR (granule_start >= @g1 AND granule_start < @m1))
+          AND date_bin('5 minutes', granule_start, timestamptz 'epoch') <> ALL (@dirty::timestamptz[])
         """;
 
-    // Parameters: @from, @to (the range), @g0, @g1, @dirty as above: the rows outside [g0, g1) and in dirty granules.
+    // The job rows outside [m0, m1), and those of dirty granules (clipped to [m0, m1): a dirty granule at an end of the
+    // range reaches beyond it).
     private const string RawSql = """
-        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @g0
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @m0
         UNION ALL
-        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @g1 AND started_at < @to
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @m1 AND started_at < @to
         UNION ALL
         SELECT j.started_at, j.app_name, j.status, j.duration_s, j.cpu_user_s, j.mem_max_mb
-        FROM unnest(@dirty::timestamptz[]) AS dirty(g) JOIN job j ON j.started_at >= dirty.g AND j.started_at < dirty.g + interval '5 minutes'
+        FROM unnest(@dirty::timestamptz[]) AS dirty(g)
+        JOIN job j ON j.started_at >= greatest(dirty.g, @m0) AND j.started_at < least(dirty.g + interval '5 minutes', @m1)
         """;
 
-    private const string DirtySql = "SELECT DISTINCT granule_start FROM job_stats_dirty WHERE granule_start >= @g0 AND granule_start < @g1";
+    // Every granule that overlaps [m0, m1).
+    private const string DirtySql = """
+        SELECT DISTINCT granule_start FROM job_stats_dirty
+        WHERE granule_start > @m0 - interval '5 minutes' AND granule_start < @m1
+        """;
 
     private const string RunningSql = """
         SELECT (SELECT count(*) FROM job WHERE status = 'running'), o.started_at, o.job_id
@@ -94,7 +109,7 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
 
     public async Task<JobStats> GetAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, CancellationToken cancellationToken)
     {
-        var (g0, g1, h0, h1) = RollupBounds(from, to, bucket);
+        var (m0, m1, g0, g1, h0, h1) = RollupBounds(from, to, bucket);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
@@ -121,28 +136,30 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
                 accumulator.Finished += jobs;
         }
 
-        var dirty = await ReadDirtyGranulesAsync(connection, transaction, g0, g1, cancellationToken);
+        var dirty = await ReadDirtyGranulesAsync(connection, transaction, m0, m1, cancellationToken);
         var dirtyHours = dirty.Select(g => Floor(g, Hour)).Where(h => h >= h0 && h < h1).Distinct().ToArray();
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            var counts = new NpgsqlBatchCommand(CountsSql);
-            counts.Parameters.AddWithValue("g0", g0);
-            counts.Parameters.AddWithValue("g1", g1);
-            counts.Parameters.AddWithValue("dirty", dirty);
-            counts.Parameters.AddWithValue("bucket", bucket);
-            var bins = new NpgsqlBatchCommand(BinsSql);
-            bins.Parameters.AddWithValue("g0", g0);
-            bins.Parameters.AddWithValue("g1", g1);
-            bins.Parameters.AddWithValue("h0", h0);
-            bins.Parameters.AddWithValue("h1", h1);
-            bins.Parameters.AddWithValue("dirty", dirty);
-            bins.Parameters.AddWithValue("dirty_hours", dirtyHours);
-            var raw = new NpgsqlBatchCommand(RawSql);
-            raw.Parameters.AddWithValue("from", from);
-            raw.Parameters.AddWithValue("to", to);
-            raw.Parameters.AddWithValue("g0", g0);
-            raw.Parameters.AddWithValue("g1", g1);
-            raw.Parameters.AddWithValue("dirty", dirty);
+            NpgsqlBatchCommand Command(string sql)
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                var p = command.Parameters;
+                p.AddWithValue("from", from);
+                p.AddWithValue("to", to);
+                p.AddWithValue("m0", m0);
+                p.AddWithValue("m1", m1);
+                p.AddWithValue("g0", g0);
+                p.AddWithValue("g1", g1);
+                p.AddWithValue("h0", h0);
+                p.AddWithValue("h1", h1);
+                p.AddWithValue("dirty", dirty);
+                p.AddWithValue("dirty_hours", dirtyHours);
+                p.AddWithValue("bucket", bucket);
+                return command;
+            }
+            var counts = Command(CountsSql);
+            var bins = Command(BinsSql);
+            var raw = Command(RawSql);
             batch.BatchCommands.Add(counts);
             batch.BatchCommands.Add(bins);
             batch.BatchCommands.Add(raw);
@@ -196,19 +213,24 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
     }
 
     /// <summary>
-    /// [g0, g1): the whole granules inside [from, to), read from the rollups — none when a bucket is not a whole number of
-    /// granules (a granule would straddle two buckets). [h0, h1): the whole hours inside [g0, g1), read from hourly bins.
+    /// [m0, m1): the whole minutes inside [from, to); [g0, g1): the whole granules inside those; [h0, h1): the whole hours
+    /// inside those. Nothing is read from the rollups when a bucket is not a whole number of granules (a granule would
+    /// straddle two buckets).
     /// </summary>
-    private static (DateTimeOffset G0, DateTimeOffset G1, DateTimeOffset H0, DateTimeOffset H1) RollupBounds(
-        DateTimeOffset from, DateTimeOffset to, TimeSpan bucket)
+    private static (DateTimeOffset M0, DateTimeOffset M1, DateTimeOffset G0, DateTimeOffset G1, DateTimeOffset H0, DateTimeOffset H1)
+        RollupBounds(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket)
     {
-        var g0 = Ceiling(from, Granule);
-        var g1 = Floor(to, Granule);
-        if (bucket.Ticks % Granule.Ticks != 0 || g0 >= g1)
-            return (to, to, to, to);
+        var m0 = Ceiling(from, Minute);
+        var m1 = Floor(to, Minute);
+        if (bucket.Ticks % Granule.Ticks != 0 || m0 >= m1)
+            return (to, to, to, to, to, to);
+        var g0 = Ceiling(m0, Granule);
+        var g1 = Floor(m1, Granule);
+        if (g0 >= g1)
+            return (m0, m1, m1, m1, m1, m1);
         var h0 = Ceiling(g0, Hour);
         var h1 = Floor(g1, Hour);
-        return h0 < h1 ? (g0, g1, h0, h1) : (g0, g1, g1, g1);
+        return h0 < h1 ? (m0, m1, g0, g1, h0, h1) : (m0, m1, g0, g1, g1, g1);
     }
 
     private static DateTimeOffset Floor(DateTimeOffset at, TimeSpan span)
@@ -224,11 +246,11 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
     }
 
     private static async Task<DateTimeOffset[]> ReadDirtyGranulesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        DateTimeOffset g0, DateTimeOffset g1, CancellationToken cancellationToken)
+        DateTimeOffset m0, DateTimeOffset m1, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(DirtySql, connection, transaction);
-        command.Parameters.AddWithValue("g0", g0);
-        command.Parameters.AddWithValue("g1", g1);
+        command.Parameters.AddWithValue("m0", m0);
+        command.Parameters.AddWithValue("m1", m1);
         var granules = new List<DateTimeOffset>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

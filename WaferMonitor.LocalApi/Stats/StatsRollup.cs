@@ -71,46 +71,65 @@ internal sealed partial class StatsRollup(
             command.Parameters.AddWithValue("granules", granuleArray);
             return command;
         }
+        // Bins of each [start, start + length) of the given span, summed from the rows of the finer span inside it.
+        NpgsqlBatchCommand SumBins(int span, string start, string starts, string length, int finerSpan) => Command($"""
+            INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bins, jobs)
+            SELECT {span}, {start}, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
+            FROM (
+                SELECT {start}, b.app_name, b.metric, u.bin, sum(u.jobs)::bigint AS jobs
+                {starts}
+                JOIN job_stats_bin b ON b.span_s = {finerSpan} AND b.granule_start >= {start} AND b.granule_start < {start} + {length}
+                CROSS JOIN LATERAL unnest(b.bins, b.jobs) AS u(bin, jobs)
+                GROUP BY 1, 2, 3, 4) summed
+            GROUP BY {start}, app_name, metric
+            """);
         await db.MeasureAsync("rollup", "job_stats", async () =>
         {
             await using var batch = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
-                    Command("DELETE FROM job_stats_count WHERE granule_start = ANY(@granules)"),
-                    Command("DELETE FROM job_stats_bin WHERE span_s = 300 AND granule_start = ANY(@granules)"),
+                    // Minutes and granules inside the dirty granules; then granules from their minutes, hours from granules.
                     Command("""
-                        INSERT INTO job_stats_count (granule_start, app_name, status, jobs)
-                        SELECT g, j.app_name, j.status, count(*)
+                        DELETE FROM job_stats_count c USING unnest(@granules) g
+                        WHERE c.span_s IN (60, 300) AND c.granule_start >= g AND c.granule_start < g + interval '5 minutes'
+                        """),
+                    Command("""
+                        DELETE FROM job_stats_bin b USING unnest(@granules) g
+                        WHERE b.span_s IN (60, 300) AND b.granule_start >= g AND b.granule_start < g + interval '5 minutes'
+                        """),
+                    Command("""
+                        INSERT INTO job_stats_count (span_s, granule_start, app_name, status, jobs)
+                        SELECT 60, date_bin('1 minute', j.started_at, timestamptz 'epoch'), j.app_name, j.status, count(*)
                         FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
-                        GROUP BY 1, 2, 3
+                        GROUP BY 2, 3, 4
+                        """),
+                    Command("""
+                        INSERT INTO job_stats_count (span_s, granule_start, app_name, status, jobs)
+                        SELECT 300, g, c.app_name, c.status, sum(c.jobs)
+                        FROM unnest(@granules) g JOIN job_stats_count c
+                          ON c.span_s = 60 AND c.granule_start >= g AND c.granule_start < g + interval '5 minutes'
+                        GROUP BY 2, 3, 4
                         """),
                     Command("""
                         INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bins, jobs)
-                        SELECT 300, g, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
+                        SELECT 60, minute, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
                         FROM (
-                            SELECT g, j.app_name, m.metric, wm_stat_bin(m.value) AS bin, count(*) AS jobs
+                            SELECT date_bin('1 minute', j.started_at, timestamptz 'epoch') AS minute, j.app_name, m.metric,
+                                   wm_stat_bin(m.value) AS bin, count(*) AS jobs
                             FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
                             CROSS JOIN LATERAL (VALUES (1::smallint, j.duration_s), (2::smallint, j.cpu_user_s), (3::smallint, j.mem_max_mb)) m(metric, value)
                             WHERE m.value IS NOT NULL
                             GROUP BY 1, 2, 3, 4) binned
-                        GROUP BY g, app_name, metric
+                        GROUP BY minute, app_name, metric
                         """),
+                    SumBins(300, "g", "FROM unnest(@granules) g", "interval '5 minutes'", 60),
                     Command("""
                         DELETE FROM job_stats_bin WHERE span_s = 3600
                           AND granule_start IN (SELECT date_bin('1 hour', g, timestamptz 'epoch') FROM unnest(@granules) g)
                         """),
-                    Command("""
-                        INSERT INTO job_stats_bin (span_s, granule_start, app_name, metric, bins, jobs)
-                        SELECT 3600, h, app_name, metric, array_agg(bin ORDER BY bin), array_agg(jobs ORDER BY bin)
-                        FROM (
-                            SELECT h, b.app_name, b.metric, u.bin, sum(u.jobs)::bigint AS jobs
-                            FROM (SELECT DISTINCT date_bin('1 hour', g, timestamptz 'epoch') AS h FROM unnest(@granules) g) hours
-                            JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= h AND b.granule_start < h + interval '1 hour'
-                            CROSS JOIN LATERAL unnest(b.bins, b.jobs) AS u(bin, jobs)
-                            GROUP BY 1, 2, 3, 4) summed
-                        GROUP BY h, app_name, metric
-                        """),
+                    SumBins(3600, "h", "FROM (SELECT DISTINCT date_bin('1 hour', g, timestamptz 'epoch') AS h FROM unnest(@granules) g) hours",
+                        "interval '1 hour'", 300),
                     Command("DELETE FROM job_stats_dirty WHERE granule_start = ANY(@granules)"),
                 },
             };

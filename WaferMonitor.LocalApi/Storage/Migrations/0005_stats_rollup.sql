@@ -12,18 +12,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 ELSE (sign(x) * (1 + floor(ln(abs(x) / 1e-3) / ln(1.02))))::integer END
 $$;
 
--- Jobs per 5-minute granule, app and status.
+-- Jobs per granule, app and status, at two spans: 300 s granules and the 60 s minutes inside them (which serve the
+-- partial granules at the ends of a range, so at most a minute at each end is read from the job rows).
 CREATE TABLE IF NOT EXISTS job_stats_count (
+    span_s        integer NOT NULL,
     granule_start timestamptz NOT NULL,
     app_name      text NOT NULL,
     status        text NOT NULL,
     jobs          bigint NOT NULL,
-    PRIMARY KEY (granule_start, app_name, status)
+    PRIMARY KEY (span_s, granule_start, app_name, status)
 );
 
 -- Histogram bins of duration_s (metric 1), cpu_user_s (2) and mem_max_mb (3) per granule and app, as parallel arrays
--- (bin numbers ascending, job counts), at two spans: 300 s granules and 3600 s hours (the sum of their twelve
--- granules), so a day is read as a few hundred rows.
+-- (bin numbers ascending, job counts), at three spans: minutes, 300 s granules and 3600 s hours (each the sum of the
+-- spans inside it), so a day is read as a few hundred rows.
 CREATE TABLE IF NOT EXISTS job_stats_bin (
     span_s        integer NOT NULL,
     granule_start timestamptz NOT NULL,
