@@ -140,6 +140,7 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         var dirtyHours = dirty.Select(g => Floor(g, Hour)).Where(h => h >= h0 && h < h1).Distinct().ToArray();
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            // Each statement is given every bound and uses the ones it names.
             NpgsqlBatchCommand Command(string sql)
             {
                 var command = new NpgsqlBatchCommand(sql);
@@ -157,12 +158,9 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
                 p.AddWithValue("bucket", bucket);
                 return command;
             }
-            var counts = Command(CountsSql);
-            var bins = Command(BinsSql);
-            var raw = Command(RawSql);
-            batch.BatchCommands.Add(counts);
-            batch.BatchCommands.Add(bins);
-            batch.BatchCommands.Add(raw);
+            batch.BatchCommands.Add(Command(CountsSql));
+            batch.BatchCommands.Add(Command(BinsSql));
+            batch.BatchCommands.Add(Command(RawSql));
             // Prepared once per physical connection: planning these costs about as much as running them.
             await batch.PrepareAsync(cancellationToken);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
