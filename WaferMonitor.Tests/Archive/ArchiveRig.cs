@@ -118,24 +118,8 @@ internal sealed class ArchiveRig : IAsyncDisposable
 
     public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    public async Task<List<object?[]>> QueryAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value);
-        var rows = new List<object?[]>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
+    public Task<List<object?[]>> QueryAsync(string sql, params (string Name, object Value)[] parameters) =>
+        Sql.QueryAsync(ConnectionString, sql, parameters);
 
     public async Task<T> GetJsonAsync<T>(string path)
     {

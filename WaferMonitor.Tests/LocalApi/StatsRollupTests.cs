@@ -127,26 +127,9 @@ public sealed class StatsRollupTests(FabFixture fab)
     /// <summary>The answer computed straight from the job rows, as the endpoint did before it had rollups.</summary>
     private static async Task<Truth> TruthAsync(string connectionString, DateTimeOffset from, DateTimeOffset to, int bucketSeconds)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
         const string inRange = "FROM job WHERE started_at >= @from AND started_at < @to";
-        async Task<List<object?[]>> Rows(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.AddWithValue("from", from);
-            command.Parameters.AddWithValue("to", to);
-            command.Parameters.AddWithValue("bucket", TimeSpan.FromSeconds(bucketSeconds));
-            await using var reader = await command.ExecuteReaderAsync();
-            var rows = new List<object?[]>();
-            while (await reader.ReadAsync())
-            {
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                rows.Add(row);
-            }
-            return rows;
-        }
+        Task<List<object?[]>> Rows(string sql) =>
+            Sql.QueryAsync(connectionString, sql, ("from", from), ("to", to), ("bucket", TimeSpan.FromSeconds(bucketSeconds)));
 
         var counts = (await Rows($"SELECT status, count(*) {inRange} GROUP BY status")).ToDictionary(r => (string)r[0]!, r => (long)r[1]!);
         var buckets = (await Rows($"SELECT date_bin(@bucket, started_at, timestamptz 'epoch'), status, count(*) {inRange} GROUP BY 1, 2"))
