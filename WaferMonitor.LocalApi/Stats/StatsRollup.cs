@@ -39,7 +39,7 @@ internal sealed partial class StatsRollup(
     }
 
     /// <returns>How many granules this pass folded (0 when none were dirty or another replica holds the lock).</returns>
-    public async Task<int> FoldPassAsync(CancellationToken cancellationToken)
+    private async Task<int> FoldPassAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
