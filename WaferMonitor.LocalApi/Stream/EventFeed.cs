@@ -63,7 +63,10 @@ internal sealed partial class EventFeed(
     private int ringStart;
     private int ringCount;
 
-    /// <summary>Every committed event with a seq up to this one has been read. Written by the feed loop only.</summary>
+    /// <summary>
+    /// Every committed event with a seq up to this one has been read (unless the ring is behind). Written while holding
+    /// <see cref="reading"/>: by the feed loop, or by the first client reloading the ring (and at start-up, before both).
+    /// </summary>
     private long lastSeq;
 
     /// <summary>Every event with a greater seq is in the ring (or not yet read); a client behind it gets a reset.</summary>
