@@ -48,6 +48,13 @@ public sealed class ForwarderOptions
     [Range(64 * 1024, 16L * 1024 * 1024)]
     public long BatchBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// Batches in flight at once. Events are dealt to lanes by job (a subjob goes with its parent), so one job's events
+    /// still arrive in the order they were spooled, while different jobs' events travel side by side.
+    /// </summary>
+    [Range(1, 32)]
+    public int Lanes { get; set; } = 4;
+
     /// <summary>How long a partial batch waits for more events before it is sent.</summary>
     public Duration Linger { get; set; } = Duration.FromSeconds(0.05);
 

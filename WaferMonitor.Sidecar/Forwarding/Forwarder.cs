@@ -10,8 +10,10 @@ using WaferMonitor.Sidecar.Spool;
 namespace WaferMonitor.Sidecar.Forwarding;
 
 /// <summary>
-/// Drains the spool in order, in batches, to LocalApi. A batch is committed (and its segments eventually deleted) only
-/// after LocalApi answered for every event in it. Per-event rejections go to the dead-letter file; a 413 or 400 splits
+/// Drains the spool to LocalApi, a stretch of up to <see cref="ForwarderOptions.Lanes"/> batches at a time: the stretch
+/// is dealt to lanes by job, the lanes are delivered side by side, each lane's batches one after another, and the
+/// stretch is committed (its segments eventually deleted) only after LocalApi answered for every event in it. So the
+/// events of one job reach LocalApi in spool order. Per-event rejections go to the dead-letter file; a 413 or 400 splits
 /// the batch until the offending event stands alone; anything transient is retried with backoff, indefinitely.
 /// </summary>
 internal sealed partial class Forwarder(
@@ -32,16 +34,24 @@ internal sealed partial class Forwarder(
         var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var batch = await spool.ReadBatchAsync(settings.BatchSize, settings.BatchBytes, settings.Linger.Value, stoppingToken);
-            if (batch.Records.Count == 0)
+            var stretch = await spool.ReadBatchAsync(
+                settings.BatchSize * settings.Lanes, settings.BatchBytes * settings.Lanes, settings.Linger.Value, stoppingToken);
+            if (stretch.Records.Count == 0)
                 continue;
-            using (var span = SidecarTelemetry.Source.StartActivity("forward.batch", ActivityKind.Internal, parentContext: default,
-                       links: EventTraceContext.Links(batch.Records.Select(r => EventTraceContext.FromTraceParent(r.TraceParent)))))
-            {
-                span?.SetTag("wafermonitor.events", batch.Records.Count);
-                await DeliverAsync(batch.Records, stoppingToken);
-            }
-            spool.Commit(batch.End, batch.Records.Count);
+            await Task.WhenAll(ForwardingLanes.Deal(stretch.Records, settings.Lanes)
+                .Select(lane => DeliverLaneAsync(lane, settings, stoppingToken)));
+            spool.Commit(stretch.End, stretch.Records.Count);
+        }
+    }
+
+    private async Task DeliverLaneAsync(List<SpoolRecord> lane, ForwarderOptions settings, CancellationToken cancellationToken)
+    {
+        foreach (var batch in ForwardingLanes.Batches(lane, settings.BatchSize, settings.BatchBytes))
+        {
+            using var span = SidecarTelemetry.Source.StartActivity("forward.batch", ActivityKind.Internal, parentContext: default,
+                links: EventTraceContext.Links(batch.Select(r => EventTraceContext.FromTraceParent(r.TraceParent))));
+            span?.SetTag("wafermonitor.events", batch.Count);
+            await DeliverAsync(batch, cancellationToken);
         }
     }
 
