@@ -68,10 +68,8 @@ internal sealed partial class EventStore(
         // Before the batch's transaction, in its own: the app registry needs no atomicity with the events, and a row
         // lock taken inside would be held until the batch commits.
         await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Select(i => i.Event), cancellationToken));
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        var (claimed, ingestedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimKeysAsync(connection, unique, cancellationToken));
-        var fresh = unique.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList();
+        var (transaction, fresh, ingestedAt) = await BeginWithClaimedKeysAsync(connection, unique, cancellationToken);
+        await using var committing = transaction;
         long? lastSeq = null;
         IReadOnlyList<FinishedJob> finishedJobs = [];
         if (fresh.Count > 0)
@@ -85,7 +83,7 @@ internal sealed partial class EventStore(
         }
         await db.MeasureAsync("commit", "event", async () =>
         {
-            await transaction.CommitAsync(cancellationToken);
+            await committing.CommitAsync(cancellationToken);
             return true;
         });
         foreach (var job in finishedJobs)
@@ -102,22 +100,73 @@ internal sealed partial class EventStore(
         return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
     }
 
-    /// <returns>The keys this batch claimed, and the transaction's ingest time (the database's clock, the partition key).</returns>
-    private static async Task<(HashSet<string> Claimed, DateTime IngestedAt)> ClaimKeysAsync(
-        NpgsqlConnection connection, List<IngestItem> items, CancellationToken cancellationToken)
+    /// <summary>
+    /// Begins the batch's transaction and claims its idempotency keys in it: all of them when none was stored before (the
+    /// common case), else — in a fresh transaction, as the failed insert aborted the first — those not stored before.
+    /// </summary>
+    /// <returns>The open transaction, the items whose keys it claimed, and its ingest time (the database's clock, the
+    /// partition key).</returns>
+    private async Task<(NpgsqlTransaction Transaction, List<IngestItem> Fresh, DateTime IngestedAt)> BeginWithClaimedKeysAsync(
+        NpgsqlConnection connection, List<IngestItem> unique, CancellationToken cancellationToken)
     {
         // Sorted so concurrent batches sharing keys wait on each other in one order instead of deadlocking.
-        var keys = items.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
+        var keys = unique.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            if (await db.MeasureAsync("insert", "event_key", () => ClaimAllKeysAsync(connection, keys, cancellationToken)) is { } ingestedAt)
+                return (transaction, unique, ingestedAt);
+            await transaction.DisposeAsync();
+            transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var (claimed, claimedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
+            return (transaction, unique.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList(), claimedAt);
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The common case — no key of the batch stored before — as a plain insert: ON CONFLICT would first probe the key
+    /// index for every row and then descend it again to insert.
+    /// </summary>
+    /// <returns>The transaction's ingest time; null when a key was stored before, which aborted the transaction.</returns>
+    private static async Task<DateTime?> ClaimAllKeysAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            WITH claimed AS (
+                INSERT INTO event_key (idempotency_key, ingested_at)
+                SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+                RETURNING 1)
+            SELECT transaction_timestamp() FROM (SELECT count(*) FROM claimed) AS done
+            """, connection);
+        command.Parameters.AddWithValue("keys", keys);
+        try
+        {
+            return (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return null;
+        }
+    }
+
+    /// <returns>The keys not stored before, now claimed by this batch, and the transaction's ingest time.</returns>
+    private static async Task<(HashSet<string> Claimed, DateTime IngestedAt)> ClaimNewKeysAsync(
+        NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand("""
             INSERT INTO event_key (idempotency_key, ingested_at)
             SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
             ON CONFLICT DO NOTHING
-            RETURNING idempotency_key, ingested_at
+            RETURNING idempotency_key, transaction_timestamp()
             """, connection);
         command.Parameters.AddWithValue("keys", keys);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        var ingestedAt = default(DateTime);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ingestedAt = default(DateTime);
         while (await reader.ReadAsync(cancellationToken))
         {
             claimed.Add(reader.GetString(0));
@@ -235,41 +284,14 @@ internal sealed partial class EventStore(
     private static async Task<long> AppendEventsAsync(
         NpgsqlConnection connection, List<IngestItem> items, DateTime ingestedAt, CancellationToken cancellationToken)
     {
+        using var rows = new EventCopyRows(items, ingestedAt);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@id)", connection))
         {
             lockCommand.Parameters.AddWithValue("id", CommitOrderLockId);
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using (var importer = await connection.BeginBinaryImportAsync("""
-            COPY event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
-            FROM STDIN (FORMAT BINARY)
-            """, cancellationToken))
-        {
-            foreach (var item in items)
-            {
-                var e = item.Event;
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(ingestedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(e.IdempotencyKey, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.SiteId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.App.AppId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(e.Entity.Type, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.Entity.Id, NpgsqlDbType.Uuid, cancellationToken);
-                if (e.Entity.ParentId is { } parent)
-                    await importer.WriteAsync(parent, NpgsqlDbType.Uuid, cancellationToken);
-                else
-                    await importer.WriteNullAsync(cancellationToken);
-                await importer.WriteAsync(e.Event.Kind, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.Event.At.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                if (e.Event.Status is { } status)
-                    await importer.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
-                else
-                    await importer.WriteNullAsync(cancellationToken);
-                // The UTF-8 bytes as received: no decoding into a string only for Npgsql to encode it again.
-                await importer.WriteAsync(item.Raw, NpgsqlDbType.Jsonb, cancellationToken);
-            }
-            await importer.CompleteAsync(cancellationToken);
-        }
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(EventCopyRows.CopyCommand, cancellationToken))
+            await copy.WriteAsync(rows.Bytes, cancellationToken);
         // One notification per batch carrying only the watermark; delivered to listeners when the transaction commits.
         await using var notify = new NpgsqlCommand($"SELECT currval('event_seq'), pg_notify('{NotifyChannel}', currval('event_seq')::text)", connection);
         return (long)(await notify.ExecuteScalarAsync(cancellationToken))!;

@@ -163,8 +163,9 @@ public static class EventParser
         {
             if (dateTime.Kind == DateTimeKind.Unspecified)
                 return new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc));
+            // As UTC: the instant is what counts, and PostgreSQL's timestamptz takes only offset 0 from Npgsql.
             if (value.TryGetDateTimeOffset(out var withOffset))
-                return withOffset;
+                return withOffset.ToUniversalTime();
         }
         throw new WireFormatException($"{path} must be an ISO 8601 timestamp");
     }

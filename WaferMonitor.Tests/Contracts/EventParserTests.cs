@@ -50,6 +50,14 @@ public sealed class EventParserTests
         Assert.Equal(7, parsed.Event.Event.At.UtcDateTime.Hour);
     }
 
+    [Fact]
+    public void A_timestamp_with_an_offset_is_the_same_instant_in_utc()
+    {
+        var parsed = Parse(With("event.at", "\"2026-11-22T09:30:00.5+02:30\""));
+        Assert.Equal(TimeSpan.Zero, parsed.Event!.Event.At.Offset);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 7, 0, 0, 500, TimeSpan.Zero), parsed.Event.Event.At);
+    }
+
     [Theory]
     [InlineData("idempotency_key", null, "idempotency_key is required")]
     [InlineData("idempotency_key", "\"\"", "idempotency_key must not be empty")]

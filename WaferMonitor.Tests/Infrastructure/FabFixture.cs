@@ -83,7 +83,8 @@ public static class Events
     public static async Task<BatchIngestResult> PostBatchAsync(HttpClient client, IEnumerable<WireEvent> events)
     {
         using var response = await client.PostAsJsonAsync("/v1/ingest/events:batch", events, WireJson.Options);
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+            Assert.Fail($"{(int)response.StatusCode} from {client.BaseAddress}: {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<BatchIngestResult>(WireJson.Options))!;
     }
 

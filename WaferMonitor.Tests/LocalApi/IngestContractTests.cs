@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Contracts;
 using WaferMonitor.Tests.Infrastructure;
@@ -106,5 +107,41 @@ public sealed class IngestContractTests(FabFixture fab)
         Assert.Equal(200, detail.GetProperty("job").GetProperty("subjobs").GetProperty("succeeded").GetInt32());
         Assert.Equal(200, detail.GetProperty("subjobs").GetArrayLength());
         Assert.Equal(1, detail.GetProperty("events").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_stored_event_row_is_the_event_as_sent_and_a_batch_with_some_known_keys_stores_the_rest()
+    {
+        using var client = fab.Client("localapi-fab1");
+        var jobId = Guid.NewGuid();
+        var subjobId = Guid.NewGuid();
+        // An offset and sub-microsecond ticks: the row keeps the instant to the microsecond, as timestamptz does.
+        var at = new DateTimeOffset(2026, 11, 21, 9, 59, 0, TimeSpan.FromHours(2)).AddTicks(1_234_567);
+        var job = Events.Job(jobId, EventKinds.Started, at, businessKey: "lot-ß-🙂", key: $"key-ä-{Guid.NewGuid()}",
+            metadata: new { recipe = "R-12 ✓", nested = new { depth = 2 } });
+        var subjob = Events.Subjob(subjobId, jobId, EventKinds.Progress, at.AddSeconds(1));
+        Assert.Equal(2, (await Events.PostBatchAsync(client, [job, subjob])).Accepted);
+
+        var rows = await Sql.QueryAsync(fab.ConnectionString("monitor-fab1"), """
+            SELECT idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload::text,
+                   ingested_at > now() - interval '5 minutes'
+            FROM event WHERE entity_id = ANY(@ids) ORDER BY seq
+            """, ("ids", new[] { jobId, subjobId }));
+        Assert.Equal(2, rows.Count);
+        Assert.Equal([job.IdempotencyKey, "fab1", Events.App.AppId, "job", jobId, null, "started"], rows[0][..7]);
+        Assert.Equal(at.UtcDateTime.AddTicks(-(at.UtcTicks % 10)), rows[0][7]);
+        Assert.Equal("running", rows[0][8]);
+        Assert.Equal(true, rows[0][10]);
+        Assert.True(JsonNode.DeepEquals(JsonSerializer.SerializeToNode(job, WireJson.Options), JsonNode.Parse((string)rows[0][9]!)));
+        Assert.Equal([subjob.IdempotencyKey, "fab1", Events.App.AppId, "subjob", subjobId, jobId, "progress"], rows[1][..7]);
+        Assert.Null(rows[1][8]);
+
+        var known = Events.Job(jobId, EventKinds.Finished, at.AddMinutes(1), status: "succeeded");
+        var batch = new[] { job, known, subjob };
+        var result = await Events.PostBatchAsync(client, batch);
+        Assert.Equal((1, 2), (result.Accepted, result.Duplicates));
+        var detail = await client.GetFromJsonAsync<JsonElement>($"/v1/jobs/{jobId}");
+        Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal(2, detail.GetProperty("events").GetArrayLength());
     }
 }
