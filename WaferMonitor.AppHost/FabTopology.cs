@@ -43,7 +43,8 @@ public static class FabTopology
             var database = builder.AddDatabase(postgres, $"monitor-{site}");
             var localApi = builder.AddProject($"localapi-{site}", "LocalApi")
                 .WithReference(database, connectionName: "monitor")
-                .WithEnvironment("LocalApi__SiteId", site);
+                .WithEnvironment("LocalApi__SiteId", site)
+                .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
             builder.AddProject($"sidecar-{site}", "Sidecar")
                 .WithReference(localApi)
                 .WithEnvironment("Sidecar__SiteId", site)

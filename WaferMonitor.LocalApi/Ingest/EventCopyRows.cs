@@ -7,19 +7,23 @@ namespace WaferMonitor.LocalApi.Ingest;
 
 /// <summary>
 /// A batch's event rows in PostgreSQL's binary COPY format (header, per row a field count and length-prefixed values,
-/// trailer), encoded before the commit-order section so that inside it only bytes go to the server. Written by hand
-/// because Npgsql's row importer resolves a converter and awaits a write for each of the eleven values of every row,
-/// which made the COPY — the part of a batch that runs one batch at a time — take half again as long as the server
-/// needed for it. Only the five column types of the event table are written.
+/// trailer), encoded before the batch waits for a connection; once the transaction knows its ingest time and its seqs,
+/// <see cref="Stamp"/> fills those fixed-width values in place, so inside the commit-order section only bytes go to the
+/// server. Written by hand because Npgsql's row importer resolves a converter and awaits a write for each of the twelve
+/// values of every row, inside that section, which runs one batch at a time. Only the event table's six column types
+/// are written.
 /// </summary>
 internal sealed class EventCopyRows : IDisposable
 {
     public const string CopyCommand = """
-        COPY event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
+        COPY event (seq, ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
         FROM STDIN (FORMAT BINARY)
         """;
 
-    private const short FieldCount = 11;
+    private const short FieldCount = 12;
+    /// <summary>From a row's start: its field count, then seq's length and value, then ingested_at's length and value.</summary>
+    private const int SeqOffset = sizeof(short) + sizeof(int);
+    private const int IngestedAtOffset = SeqOffset + sizeof(long) + sizeof(int);
     private const byte JsonbVersion = 1;
     /// <summary>The signature <c>PGCOPY\n\377\r\n\0</c>, then no flags and no header extension.</summary>
     private static readonly byte[] Header =
@@ -27,11 +31,15 @@ internal sealed class EventCopyRows : IDisposable
     private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
     private readonly byte[] buffer;
+    private readonly int[] rowStarts;
 
     public ReadOnlyMemory<byte> Bytes { get; }
 
-    public EventCopyRows(IReadOnlyList<IngestItem> items, DateTime ingestedAt)
+    public int Count => rowStarts.Length;
+
+    public EventCopyRows(IReadOnlyList<IngestItem> items)
     {
+        rowStarts = new int[items.Count];
         var length = Header.Length + sizeof(short);
         foreach (var item in items)
             length += RowLength(item);
@@ -39,12 +47,16 @@ internal sealed class EventCopyRows : IDisposable
         var span = buffer.AsSpan(0, length);
         Header.CopyTo(span);
         var at = Header.Length;
-        foreach (var item in items)
+        for (var row = 0; row < items.Count; row++)
         {
+            var item = items[row];
             var e = item.Event;
+            rowStarts[row] = at;
             BinaryPrimitives.WriteInt16BigEndian(span[at..], FieldCount);
             at += sizeof(short);
-            at += WriteTimestamp(span[at..], ingestedAt);
+            // seq and ingested_at: eight-byte values that Stamp fills in.
+            at += WriteEightBytePlaceholder(span[at..]);
+            at += WriteEightBytePlaceholder(span[at..]);
             at += WriteText(span[at..], e.IdempotencyKey);
             at += WriteText(span[at..], e.SiteId);
             at += WriteUuid(span[at..], e.App.AppId);
@@ -64,13 +76,24 @@ internal sealed class EventCopyRows : IDisposable
         Bytes = buffer.AsMemory(0, length);
     }
 
+    /// <summary>Fills in every row's seq (consecutive from <paramref name="firstSeq"/>, in batch order) and ingest time.</summary>
+    public void Stamp(long firstSeq, DateTime ingestedAt)
+    {
+        var micros = Microseconds(ingestedAt);
+        for (var row = 0; row < rowStarts.Length; row++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(rowStarts[row] + SeqOffset), firstSeq + row);
+            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(rowStarts[row] + IngestedAtOffset), micros);
+        }
+    }
+
     public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
 
     private static int RowLength(IngestItem item)
     {
         var e = item.Event;
         return sizeof(short) + FieldCount * sizeof(int)
-            + 8 + Encoding.UTF8.GetByteCount(e.IdempotencyKey) + Encoding.UTF8.GetByteCount(e.SiteId) + 16
+            + 8 + 8 + Encoding.UTF8.GetByteCount(e.IdempotencyKey) + Encoding.UTF8.GetByteCount(e.SiteId) + 16
             + Encoding.UTF8.GetByteCount(e.Entity.Type) + 16 + (e.Entity.ParentId is null ? 0 : 16)
             + Encoding.UTF8.GetByteCount(e.Event.Kind) + 8 + (e.Event.Status is { } status ? Encoding.UTF8.GetByteCount(status) : 0)
             + 1 + item.Raw.Length;
@@ -80,9 +103,11 @@ internal sealed class EventCopyRows : IDisposable
     private static int WriteTimestamp(Span<byte> destination, DateTime utc)
     {
         BinaryPrimitives.WriteInt32BigEndian(destination, 8);
-        BinaryPrimitives.WriteInt64BigEndian(destination[4..], (utc.Ticks - PostgresEpochTicks) / 10);
+        BinaryPrimitives.WriteInt64BigEndian(destination[4..], Microseconds(utc));
         return 12;
     }
+
+    private static long Microseconds(DateTime utc) => (utc.Ticks - PostgresEpochTicks) / 10;
 
     private static int WriteText(Span<byte> destination, string value)
     {
@@ -97,6 +122,12 @@ internal sealed class EventCopyRows : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(destination, 16);
         value.TryWriteBytes(destination.Slice(4, 16), bigEndian: true, out _);
         return 20;
+    }
+
+    private static int WriteEightBytePlaceholder(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(destination, sizeof(long));
+        return sizeof(int) + sizeof(long);
     }
 
     private static int WriteNull(Span<byte> destination)

@@ -25,9 +25,10 @@ internal sealed partial class EventStore(
     private readonly SemaphoreSlim concurrency = new(options.Value.MaxConcurrentBatches);
 
     /// <summary>
-    /// Held from the event COPY until commit. Sequences are not handed out in commit order, so event seqs are drawn only
-    /// while holding this lock: a transaction that draws later also commits later, and "everything after seq X" never
-    /// skips an event that commits afterwards with a smaller seq. The lock is released after the commit is visible.
+    /// Held from reserving a batch's event seqs until commit. Sequences are not handed out in commit order, so event seqs
+    /// are drawn only while holding this lock: a transaction that draws later also commits later, and "everything after
+    /// seq X" never skips an event that commits afterwards with a smaller seq. The lock is released after the commit is
+    /// visible. Only bytes already encoded are sent while it is held.
     /// </summary>
     private const long CommitOrderLockId = 0x57_4D_53_45_51; // "WMSEQ"
 
@@ -50,10 +51,11 @@ internal sealed partial class EventStore(
                 unique.Add(item);
         }
 
+        using var prepared = new PreparedEvents(unique);
         await concurrency.WaitAsync(cancellationToken);
         try
         {
-            return await StoreUniqueAsync(items, unique, started, span, cancellationToken);
+            return await StoreUniqueAsync(items, prepared, started, span, cancellationToken);
         }
         finally
         {
@@ -62,24 +64,26 @@ internal sealed partial class EventStore(
     }
 
     private async Task<StoreResult> StoreUniqueAsync(
-        IReadOnlyList<IngestItem> items, List<IngestItem> unique, long started, Activity? span, CancellationToken cancellationToken)
+        IReadOnlyList<IngestItem> items, PreparedEvents unique, long started, Activity? span, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // Before the batch's transaction, in its own: the app registry needs no atomicity with the events, and a row
         // lock taken inside would be held until the batch commits.
-        await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Select(i => i.Event), cancellationToken));
-        var (transaction, fresh, ingestedAt) = await BeginWithClaimedKeysAsync(connection, unique, cancellationToken);
+        await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Items.Select(i => i.Event), cancellationToken));
+        var (transaction, freshItems, ingestedAt) = await BeginWithClaimedKeysAsync(connection, unique.Items, cancellationToken);
         await using var committing = transaction;
+        // Some keys were stored before: only the rest are folded and copied.
+        using var subset = freshItems.Count == unique.Items.Count ? null : new PreparedEvents(freshItems);
+        var fresh = subset ?? unique;
         long? lastSeq = null;
         IReadOnlyList<FinishedJob> finishedJobs = [];
-        if (fresh.Count > 0)
+        if (fresh.Items.Count > 0)
         {
-            var events = fresh.Select(i => i.Event).ToList();
             finishedJobs = await db.MeasureAsync("upsert", "job",
-                () => UpsertEntitiesAsync(connection, "job", EntityFold.Fold(events, EntityTypes.Job), cancellationToken));
+                () => UpsertEntitiesAsync(connection, "job", fresh.Jobs, cancellationToken));
             await db.MeasureAsync("upsert", "subjob",
-                () => UpsertEntitiesAsync(connection, "subjob", EntityFold.Fold(events, EntityTypes.Subjob), cancellationToken));
-            lastSeq = await db.MeasureAsync("copy", "event", () => AppendEventsAsync(connection, fresh, ingestedAt, cancellationToken));
+                () => UpsertEntitiesAsync(connection, "subjob", fresh.Subjobs, cancellationToken));
+            lastSeq = await db.MeasureAsync("copy", "event", () => AppendEventsAsync(connection, fresh.Rows, ingestedAt, cancellationToken));
         }
         await db.MeasureAsync("commit", "event", async () =>
         {
@@ -93,11 +97,12 @@ internal sealed partial class EventStore(
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        metrics.RecordBatch(fresh, items.Count - fresh.Count, elapsed);
-        LogBatchStored(fresh.Count, items.Count - fresh.Count, elapsed.TotalSeconds);
-        span?.SetTag("wafermonitor.accepted", fresh.Count);
-        span?.SetTag("wafermonitor.duplicates", items.Count - fresh.Count);
-        return new StoreResult(fresh.Count, items.Count - fresh.Count, lastSeq);
+        var accepted = fresh.Items.Count;
+        metrics.RecordBatch(fresh.Items, items.Count - accepted, elapsed);
+        LogBatchStored(accepted, items.Count - accepted, elapsed.TotalSeconds);
+        span?.SetTag("wafermonitor.accepted", accepted);
+        span?.SetTag("wafermonitor.duplicates", items.Count - accepted);
+        return new StoreResult(accepted, items.Count - accepted, lastSeq);
     }
 
     /// <summary>
@@ -281,20 +286,37 @@ internal sealed partial class EventStore(
     private static NpgsqlParameter Array<T>(string name, T[] values, NpgsqlDbType elementType) =>
         new(name, NpgsqlDbType.Array | elementType) { Value = values };
 
+    /// <summary>
+    /// Takes the commit-order lock, reserves the rows' seqs as one block and announces the new watermark (delivered to
+    /// listeners when the transaction commits) in one round trip, then sends the rows.
+    /// </summary>
+    /// <returns>The last seq of the batch.</returns>
     private static async Task<long> AppendEventsAsync(
-        NpgsqlConnection connection, List<IngestItem> items, DateTime ingestedAt, CancellationToken cancellationToken)
+        NpgsqlConnection connection, EventCopyRows rows, DateTime ingestedAt, CancellationToken cancellationToken)
     {
-        using var rows = new EventCopyRows(items, ingestedAt);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@id)", connection))
+        long lastSeq;
+        await using (var reserve = new NpgsqlBatch(connection)
         {
-            lockCommand.Parameters.AddWithValue("id", CommitOrderLockId);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = CommitOrderLockId } } },
+                // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once.
+                new NpgsqlBatchCommand($"""
+                    SELECT last, pg_notify('{NotifyChannel}', last::text)
+                    FROM (SELECT setval('event_seq', nextval('event_seq') + $1 - 1) AS last OFFSET 0) AS reserved
+                    """) { Parameters = { new() { Value = (long)rows.Count } } },
+            },
+        })
+        await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            lastSeq = reader.GetInt64(0);
         }
+        rows.Stamp(lastSeq - rows.Count + 1, ingestedAt);
         await using (var copy = await connection.BeginRawBinaryCopyAsync(EventCopyRows.CopyCommand, cancellationToken))
             await copy.WriteAsync(rows.Bytes, cancellationToken);
-        // One notification per batch carrying only the watermark; delivered to listeners when the transaction commits.
-        await using var notify = new NpgsqlCommand($"SELECT currval('event_seq'), pg_notify('{NotifyChannel}', currval('event_seq')::text)", connection);
-        return (long)(await notify.ExecuteScalarAsync(cancellationToken))!;
+        return lastSeq;
     }
 
     // Placeholders in snake_case: they become the JSON log line's property names, as in the seed's example.

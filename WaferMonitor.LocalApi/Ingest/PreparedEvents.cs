@@ -1,0 +1,28 @@
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Ingest;
+
+namespace WaferMonitor.LocalApi.Ingest;
+
+/// <summary>
+/// What storing a batch's events needs that no database does: the projection folds and the encoded event rows. Built
+/// before the batch waits for its turn, so that the time a batch holds a connection (and, for its COPY, the commit-order
+/// lock) is spent on the database.
+/// </summary>
+internal sealed class PreparedEvents : IDisposable
+{
+    public PreparedEvents(List<IngestItem> items)
+    {
+        Items = items;
+        var events = items.Select(i => i.Event).ToList();
+        Jobs = EntityFold.Fold(events, EntityTypes.Job);
+        Subjobs = EntityFold.Fold(events, EntityTypes.Subjob);
+        Rows = new EventCopyRows(items);
+    }
+
+    public List<IngestItem> Items { get; }
+    public IReadOnlyList<EntityFold> Jobs { get; }
+    public IReadOnlyList<EntityFold> Subjobs { get; }
+    public EventCopyRows Rows { get; }
+
+    public void Dispose() => Rows.Dispose();
+}
