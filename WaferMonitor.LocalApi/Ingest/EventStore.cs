@@ -70,91 +70,129 @@ internal sealed partial class EventStore(
         // Before the batch's transaction, in its own: the app registry needs no atomicity with the events, and a row
         // lock taken inside would be held until the batch commits.
         await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Items.Select(i => i.Event), cancellationToken));
-        var (transaction, freshItems, ingestedAt) = await BeginWithClaimedKeysAsync(connection, unique.Items, cancellationToken);
-        await using var committing = transaction;
-        // Some keys were stored before: only the rest are folded and copied.
-        using var subset = freshItems.Count == unique.Items.Count ? null : new PreparedEvents(freshItems);
-        var fresh = subset ?? unique;
-        long? lastSeq = null;
-        IReadOnlyList<FinishedJob> finishedJobs = [];
-        if (fresh.Items.Count > 0)
+        // Sorted so concurrent batches sharing keys wait on each other in one order instead of deadlocking.
+        var keys = unique.Items.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        PreparedEvents? subset = null;
+        try
         {
-            finishedJobs = await db.MeasureAsync("upsert", "job",
-                () => UpsertEntitiesAsync(connection, "job", fresh.Jobs, cancellationToken));
-            await db.MeasureAsync("upsert", "subjob",
-                () => UpsertEntitiesAsync(connection, "subjob", fresh.Subjobs, cancellationToken));
-            lastSeq = await db.MeasureAsync("copy", "event", () => AppendEventsAsync(connection, fresh.Rows, ingestedAt, cancellationToken));
+            var fresh = unique;
+            var stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, keys, unique, cancellationToken));
+            if (stored is null)
+            {
+                // A key was stored before, which aborted the transaction: claim in a new one only the keys not stored
+                // before, and fold and copy only their events.
+                await transaction.DisposeAsync();
+                transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var (claimed, claimedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
+                fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList());
+                stored = fresh.Items.Count == 0
+                    ? null
+                    : (await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken)))!
+                        with { IngestedAt = claimedAt };
+            }
+            if (stored is not null)
+                await db.MeasureAsync("copy", "event", () => CopyEventsAsync(connection, fresh.Rows, stored, cancellationToken));
+            await db.MeasureAsync("commit", "event", async () =>
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return true;
+            });
+            return Finish(items, fresh, stored, started, span);
         }
-        await db.MeasureAsync("commit", "event", async () =>
+        finally
         {
-            await committing.CommitAsync(cancellationToken);
-            return true;
-        });
-        foreach (var job in finishedJobs)
+            subset?.Dispose();
+            await transaction.DisposeAsync();
+        }
+    }
+
+    private StoreResult Finish(IReadOnlyList<IngestItem> items, PreparedEvents fresh, UpsertResult? stored, long started, Activity? span)
+    {
+        foreach (var job in stored?.FinishedJobs ?? [])
         {
             metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
             LogJobFinished(job.JobId, job.SiteId, job.App, job.Status, job.DurationSeconds);
         }
-
         var elapsed = Stopwatch.GetElapsedTime(started);
         var accepted = fresh.Items.Count;
         metrics.RecordBatch(fresh.Items, items.Count - accepted, elapsed);
         LogBatchStored(accepted, items.Count - accepted, elapsed.TotalSeconds);
         span?.SetTag("wafermonitor.accepted", accepted);
         span?.SetTag("wafermonitor.duplicates", items.Count - accepted);
-        return new StoreResult(accepted, items.Count - accepted, lastSeq);
+        return new StoreResult(accepted, items.Count - accepted, stored?.LastSeq);
     }
+    /// <summary>What the batch's one round trip before its COPY answered.</summary>
+    private sealed record UpsertResult(DateTime IngestedAt, IReadOnlyList<FinishedJob> FinishedJobs, long LastSeq);
 
     /// <summary>
-    /// Begins the batch's transaction and claims its idempotency keys in it: all of them when none was stored before (the
-    /// common case), else — in a fresh transaction, as the failed insert aborted the first — those not stored before.
+    /// In one round trip: claims every key (when <paramref name="claimKeys"/> is given), upserts the job and subjob
+    /// projections, takes the commit-order lock, reserves the rows' seqs as one block and announces the new watermark
+    /// (delivered to listeners when the transaction commits). The claim is a plain insert, not ON CONFLICT, which would
+    /// first probe the key index for every row and then descend it again to insert: a batch with a key stored before
+    /// fails instead, and is retried with <see cref="ClaimNewKeysAsync"/>.
     /// </summary>
-    /// <returns>The open transaction, the items whose keys it claimed, and its ingest time (the database's clock, the
-    /// partition key).</returns>
-    private async Task<(NpgsqlTransaction Transaction, List<IngestItem> Fresh, DateTime IngestedAt)> BeginWithClaimedKeysAsync(
-        NpgsqlConnection connection, List<IngestItem> unique, CancellationToken cancellationToken)
+    /// <returns>Null when a key was stored before, which aborted the transaction. Without a claim, the ingest time is
+    /// the caller's to fill in.</returns>
+    private static async Task<UpsertResult?> UpsertAsync(
+        NpgsqlConnection connection, string[]? claimKeys, PreparedEvents events, CancellationToken cancellationToken)
     {
-        // Sorted so concurrent batches sharing keys wait on each other in one order instead of deadlocking.
-        var keys = unique.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
-        var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        try
+        await using var batch = new NpgsqlBatch(connection);
+        if (claimKeys is not null)
         {
-            if (await db.MeasureAsync("insert", "event_key", () => ClaimAllKeysAsync(connection, keys, cancellationToken)) is { } ingestedAt)
-                return (transaction, unique, ingestedAt);
-            await transaction.DisposeAsync();
-            transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var (claimed, claimedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
-            return (transaction, unique.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList(), claimedAt);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                WITH claimed AS (
+                    INSERT INTO event_key (idempotency_key, ingested_at)
+                    SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+                    RETURNING 1)
+                SELECT transaction_timestamp() FROM (SELECT count(*) FROM claimed) AS done
+                """) { Parameters = { new("keys", claimKeys) } });
         }
-        catch
-        {
-            await transaction.DisposeAsync();
-            throw;
-        }
-    }
+        var jobs = EntityUpsert("job", events.Jobs);
+        var subjobs = EntityUpsert("subjob", events.Subjobs);
+        foreach (var upsert in new[] { jobs, subjobs }.OfType<NpgsqlBatchCommand>())
+            batch.BatchCommands.Add(upsert);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@id)") { Parameters = { new("id", CommitOrderLockId) } });
+        // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+            SELECT last, pg_notify('{NotifyChannel}', last::text)
+            FROM (SELECT setval('event_seq', nextval('event_seq') + @count - 1) AS last OFFSET 0) AS reserved
+            """) { Parameters = { new("count", (long)events.Rows.Count) } });
 
-    /// <summary>
-    /// The common case — no key of the batch stored before — as a plain insert: ON CONFLICT would first probe the key
-    /// index for every row and then descend it again to insert.
-    /// </summary>
-    /// <returns>The transaction's ingest time; null when a key was stored before, which aborted the transaction.</returns>
-    private static async Task<DateTime?> ClaimAllKeysAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            WITH claimed AS (
-                INSERT INTO event_key (idempotency_key, ingested_at)
-                SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
-                RETURNING 1)
-            SELECT transaction_timestamp() FROM (SELECT count(*) FROM claimed) AS done
-            """, connection);
-        command.Parameters.AddWithValue("keys", keys);
+        NpgsqlDataReader reader;
         try
         {
-            return (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+            reader = await batch.ExecuteReaderAsync(cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (PostgresException ex) when (claimKeys is not null && ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             return null;
+        }
+        await using (reader)
+        {
+            var ingestedAt = default(DateTime);
+            if (claimKeys is not null)
+            {
+                await reader.ReadAsync(cancellationToken);
+                ingestedAt = reader.GetDateTime(0);
+                await reader.NextResultAsync(cancellationToken);
+            }
+            var finished = new List<FinishedJob>();
+            if (jobs is not null)
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var wasRunning = reader.IsDBNull(1) || reader.GetString(1) == EntityStatuses.Running;
+                    var status = reader.GetString(2);
+                    if (wasRunning && status != EntityStatuses.Running)
+                        finished.Add(new FinishedJob(reader.GetGuid(4), reader.GetString(5), reader.GetString(0), status, reader.IsDBNull(3) ? null : reader.GetDouble(3)));
+                }
+                await reader.NextResultAsync(cancellationToken);
+            }
+            // The subjob upsert returns no rows and so has no result set: next is the lock's, then the reservation's.
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new UpsertResult(ingestedAt, finished, reader.GetInt64(0));
         }
     }
 
@@ -205,12 +243,13 @@ internal sealed partial class EventStore(
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <returns>For jobs, those that became terminal in this batch (once per job: running or new → terminal).</returns>
-    private static async Task<IReadOnlyList<FinishedJob>> UpsertEntitiesAsync(
-        NpgsqlConnection connection, string table, IReadOnlyList<EntityFold> folds, CancellationToken cancellationToken)
+    /// <summary>The upsert of a batch's folds into <paramref name="table"/>; null when there are none.</summary>
+    /// <remarks>For jobs, it returns each row's previous and new status, so the caller sees which jobs became terminal
+    /// in this batch (once per job: running or new → terminal).</remarks>
+    private static NpgsqlBatchCommand? EntityUpsert(string table, IReadOnlyList<EntityFold> folds)
     {
         if (folds.Count == 0)
-            return [];
+            return null;
         var isJob = table == "job";
         var idColumn = isJob ? "job_id" : "subjob_id";
         var keyColumn = isJob ? "job_key" : "sub_key";
@@ -244,7 +283,7 @@ internal sealed partial class EventStore(
                 updated_at = now(){(isJob ? ",\n                prev_status = t.status" : "")}
             {(isJob ? "RETURNING app_name, prev_status, status, duration_s, job_id, site_id" : "")}
             """;
-        await using var command = new NpgsqlCommand(sql, connection);
+        var command = new NpgsqlBatchCommand(sql);
         var p = command.Parameters;
         p.AddWithValue("ids", folds.Select(f => f.EntityId).ToArray());
         if (!isJob)
@@ -266,57 +305,20 @@ internal sealed partial class EventStore(
         p.Add(Array("metadata", folds.Select(f => f.Metadata?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
         p.Add(Array("stamps", folds.Select(f => f.MetadataStamps?.ToJsonString()).ToArray(), NpgsqlDbType.Text));
         p.AddWithValue("last_event", folds.Select(f => f.LastEventAt).ToArray());
-        if (!isJob)
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return [];
-        }
-        var finished = new List<FinishedJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var wasRunning = reader.IsDBNull(1) || reader.GetString(1) == EntityStatuses.Running;
-            var status = reader.GetString(2);
-            if (wasRunning && status != EntityStatuses.Running)
-                finished.Add(new FinishedJob(reader.GetGuid(4), reader.GetString(5), reader.GetString(0), status, reader.IsDBNull(3) ? null : reader.GetDouble(3)));
-        }
-        return finished;
+        return command;
     }
 
     private static NpgsqlParameter Array<T>(string name, T[] values, NpgsqlDbType elementType) =>
         new(name, NpgsqlDbType.Array | elementType) { Value = values };
 
-    /// <summary>
-    /// Takes the commit-order lock, reserves the rows' seqs as one block and announces the new watermark (delivered to
-    /// listeners when the transaction commits) in one round trip, then sends the rows.
-    /// </summary>
-    /// <returns>The last seq of the batch.</returns>
-    private static async Task<long> AppendEventsAsync(
-        NpgsqlConnection connection, EventCopyRows rows, DateTime ingestedAt, CancellationToken cancellationToken)
+    /// <summary>Sends the batch's rows, stamped with their seqs and ingest time, while holding the commit-order lock.</summary>
+    private static async Task<bool> CopyEventsAsync(
+        NpgsqlConnection connection, EventCopyRows rows, UpsertResult stored, CancellationToken cancellationToken)
     {
-        long lastSeq;
-        await using (var reserve = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = CommitOrderLockId } } },
-                // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once.
-                new NpgsqlBatchCommand($"""
-                    SELECT last, pg_notify('{NotifyChannel}', last::text)
-                    FROM (SELECT setval('event_seq', nextval('event_seq') + $1 - 1) AS last OFFSET 0) AS reserved
-                    """) { Parameters = { new() { Value = (long)rows.Count } } },
-            },
-        })
-        await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            lastSeq = reader.GetInt64(0);
-        }
-        rows.Stamp(lastSeq - rows.Count + 1, ingestedAt);
+        rows.Stamp(stored.LastSeq - rows.Count + 1, stored.IngestedAt);
         await using (var copy = await connection.BeginRawBinaryCopyAsync(EventCopyRows.CopyCommand, cancellationToken))
             await copy.WriteAsync(rows.Bytes, cancellationToken);
-        return lastSeq;
+        return true;
     }
 
     // Placeholders in snake_case: they become the JSON log line's property names, as in the seed's example.

@@ -58,7 +58,7 @@ public sealed class TraceLinkTests(FabFixture fab)
         // The hop itself is one trace: forward.batch → HTTP client → LocalApi's request → ingest.batch → db steps.
         Assert.Equal(forward.TraceId, ingest.TraceId);
         Assert.Contains(spans, s => s.Service == "localapi" && s.Name == "db.copy event" && s.ParentSpanId == ingest.SpanId);
-        Assert.Contains(spans, s => s.Service == "localapi" && s.Name == "db.upsert job" && s.ParentSpanId == ingest.SpanId);
+        Assert.Contains(spans, s => s.Service == "localapi" && s.Name == "db.upsert projections" && s.ParentSpanId == ingest.SpanId);
         Assert.Equal(rig.Site, ingest.Resource["wafer.site"]);
         Assert.True(ingest.Resource.ContainsKey("deployment.environment"));
         Assert.True(ingest.Resource.ContainsKey("service.version"));
