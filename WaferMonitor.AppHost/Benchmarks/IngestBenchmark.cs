@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using WaferMonitor.AppHost.Hosting;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.AppHost.Benchmarks;
@@ -17,37 +18,71 @@ internal static class IngestBenchmark
     private const int BatchSize = 1000;
 
     /// <summary>
-    /// Events each path stores, unmeasured, before it is measured. A service runs for weeks; in its first hundred batches
-    /// the runtime is still compiling the ingest path (tiered JIT: a quarter of LocalApi's CPU went to the JIT in a
-    /// profile of the first 200,000 events, and the rest ran partly in unoptimised code).
+    /// Events each path stores, unmeasured, before it is measured. A service runs for weeks; in its first few hundred
+    /// batches the runtime is still compiling the ingest path (tiered JIT: a quarter of LocalApi's CPU went to the JIT in
+    /// a profile of its first 200,000 events, the rest ran partly in unoptimised code, and after 100,000 the Sidecar
+    /// still spent a quarter of its CPU compiling).
     /// </summary>
-    private const int WarmUpEvents = 100_000;
+    private const int WarmUpEvents = 200_000;
 
     public static async Task RunAsync(BenchFab fab, int events, TextWriter output, CancellationToken cancellationToken)
     {
         output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections, each after {WarmUpEvents:N0} unmeasured ==");
+        var cpu = new CpuPerEvent(
+            ("LocalApi", fab.App.Get<ProjectResource>($"localapi-{BenchFab.Site}").ProcessId),
+            ("Sidecar", fab.App.Get<ProjectResource>($"sidecar-{BenchFab.Site}").ProcessId),
+            ("PostgreSQL", fab.App.Get<PostgresResource>("postgres").ProcessId));
         await RawCopyAsync(fab.ConnectionString, WarmUpEvents, cancellationToken);
+        cpu.Start();
         var raw = await RawCopyAsync(fab.ConnectionString, events, cancellationToken);
         output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
+        output.WriteLine(cpu.Report(events));
 
         using var localApi = fab.Client($"localapi-{BenchFab.Site}");
         await StoreAllAsync(fab, localApi, WarmUpEvents, cancellationToken);
         var localBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
         var before = await fab.NewestSeqAsync(cancellationToken);
+        cpu.Start();
         var elapsed = await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", localBodies, Connections, cancellationToken);
+        var cpuReport = cpu.Report(events);
         var stored = await fab.EventsAfterAsync(before, cancellationToken);
         var viaLocalApi = stored / elapsed.TotalSeconds;
         output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
+        output.WriteLine(cpuReport);
 
         using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
         await StoreAllAsync(fab, sidecar, WarmUpEvents, cancellationToken);
         var sidecarBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
         before = await fab.NewestSeqAsync(cancellationToken);
+        cpu.Start();
         var started = Stopwatch.GetTimestamp();
         await Measure.PostAllAsync(sidecar, "/v1/ingest/events:batch", sidecarBodies, Connections, cancellationToken);
         await WaitUntilStoredAsync(fab, before, events, cancellationToken);
-        var endToEnd = await fab.EventsAfterAsync(before, cancellationToken) / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var endToEndElapsed = Stopwatch.GetElapsedTime(started);
+        cpuReport = cpu.Report(events);
+        var endToEnd = await fab.EventsAfterAsync(before, cancellationToken) / endToEndElapsed.TotalSeconds;
         output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
+        output.WriteLine(cpuReport);
+    }
+
+    /// <summary>
+    /// CPU time per event of the fab's processes over a measurement: where the machine's two cores went. Processes that
+    /// used next to none (or are not local) are left out.
+    /// </summary>
+    private sealed class CpuPerEvent(params (string Name, int? ProcessId)[] processes)
+    {
+        private TimeSpan[] started = [];
+
+        public void Start() => started = [.. processes.Select(p => ProcessCpu.Of(p.ProcessId))];
+
+        public string Report(int events)
+        {
+            var used = processes
+                .Select((p, i) => (p.Name, Micros: (ProcessCpu.Of(p.ProcessId) - started[i]).TotalMicroseconds / events))
+                .Where(p => p.Micros >= 0.5)
+                .Select(p => $"{p.Name} {p.Micros:0.0} µs");
+            return $"    CPU per event: {string.Join(", ", used)}";
+        }
     }
 
     /// <summary>Posts <paramref name="events"/> fresh events through <paramref name="client"/> and waits until the site stored them.</summary>

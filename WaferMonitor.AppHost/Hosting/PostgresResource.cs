@@ -16,6 +16,9 @@ public sealed class PostgresResource : Resource
     private string? dataDirectory;
     private int port;
 
+    /// <summary>The postmaster's process id; null for an external server.</summary>
+    public int? ProcessId => process?.ProcessId;
+
     internal PostgresResource(string name, string? externalConnectionString, bool throwaway) : base(name)
     {
         this.externalConnectionString = externalConnectionString;
@@ -56,6 +59,9 @@ public sealed class PostgresResource : Resource
         [
             "-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300",
+            // Sustained ingest writes about 1.5 kB of WAL per event; with the default 1 GB a checkpoint came every few
+            // hundred thousand events, and after each one the first write to every index page logs the whole page.
+            "-c", "max_wal_size=4GB",
             .. throwaway ? new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" } : [],
         ];
         var (fileName, args) = PostgresBinaries.AsPostgresUser(Path.Combine(binaries, "postgres"), arguments);

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Telemetry;
@@ -29,23 +31,67 @@ internal sealed partial class Forwarder(
 {
     public const string HttpClientName = "localapi";
 
+    /// <summary>Stretches read ahead while earlier ones are still being delivered.</summary>
+    private const int StretchesAhead = 1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        while (!stoppingToken.IsCancellationRequested)
+        // A job always goes to the same lane and each lane delivers its parts one after another, in spool order, so the
+        // next stretch can start while lanes still deliver the last one without reordering any job's events.
+        var laneTails = Enumerable.Repeat(Task.CompletedTask, settings.Lanes).ToArray();
+        var delivering = Channel.CreateBounded<(SpoolBatch Stretch, Task Delivered)>(StretchesAhead);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var committing = CommitInOrderAsync(delivering.Reader, failed);
+        try
         {
-            var stretch = await spool.ReadBatchAsync(
-                settings.BatchSize * settings.Lanes, settings.BatchBytes * settings.Lanes, settings.Linger.Value, stoppingToken);
-            if (stretch.Records.Count == 0)
-                continue;
-            await Task.WhenAll(ForwardingLanes.Deal(stretch.Records, settings.Lanes)
-                .Select(lane => DeliverLaneAsync(lane, settings, stoppingToken)));
-            spool.Commit(stretch.End, stretch.Records.Count);
+            while (!failed.IsCancellationRequested)
+            {
+                var stretch = await spool.ReadBatchAsync(
+                    settings.BatchSize * settings.Lanes, settings.BatchBytes * settings.Lanes, settings.Linger.Value, failed.Token);
+                if (stretch.Records.Count == 0)
+                    continue;
+                var lanes = ForwardingLanes.Deal(stretch.Records, settings.Lanes);
+                for (var lane = 0; lane < lanes.Length; lane++)
+                {
+                    if (lanes[lane].Count > 0)
+                        laneTails[lane] = DeliverLaneAsync(laneTails[lane], lanes[lane], settings, failed.Token);
+                }
+                // Done when every lane has delivered everything up to and including this stretch.
+                await delivering.Writer.WriteAsync((stretch, Task.WhenAll(laneTails)), failed.Token);
+            }
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+        }
+        delivering.Writer.TryComplete();
+        await committing;
+    }
+
+    /// <summary>Commits stretches in spool order as their delivery completes; a failed delivery stops the reading too.</summary>
+    private async Task CommitInOrderAsync(ChannelReader<(SpoolBatch Stretch, Task Delivered)> delivered, CancellationTokenSource failed)
+    {
+        try
+        {
+            await foreach (var (stretch, delivery) in delivered.ReadAllAsync())
+            {
+                await delivery;
+                spool.Commit(stretch.End, stretch.Records.Count);
+            }
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+        }
+        catch
+        {
+            await failed.CancelAsync();
+            throw;
         }
     }
 
-    private async Task DeliverLaneAsync(List<SpoolRecord> lane, ForwarderOptions settings, CancellationToken cancellationToken)
+    private async Task DeliverLaneAsync(Task previous, List<SpoolRecord> lane, ForwarderOptions settings, CancellationToken cancellationToken)
     {
+        await previous;
         foreach (var batch in ForwardingLanes.Batches(lane, settings.BatchSize, settings.BatchBytes))
         {
             using var span = SidecarTelemetry.Source.StartActivity("forward.batch", ActivityKind.Internal, parentContext: default,
@@ -109,16 +155,20 @@ internal sealed partial class Forwarder(
 
     private async Task<SendOutcome> SendAsync(IReadOnlyList<SpoolRecord> records, CancellationToken cancellationToken)
     {
-        var body = new MemoryStream(records.Sum(r => r.EventJson.Length + 1) + 2);
-        body.WriteByte((byte)'[');
+        // Pooled: a batch body is hundreds of kilobytes, and a fresh array each time would land on the large object heap.
+        var length = records.Sum(r => r.EventJson.Length + 1) + 1;
+        var body = ArrayPool<byte>.Shared.Rent(length);
+        var at = 0;
+        body[at++] = (byte)'[';
         for (var i = 0; i < records.Count; i++)
         {
             if (i > 0)
-                body.WriteByte((byte)',');
-            body.Write(records[i].EventJson);
+                body[at++] = (byte)',';
+            records[i].EventJson.CopyTo(body, at);
+            at += records[i].EventJson.Length;
         }
-        body.WriteByte((byte)']');
-        using var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+        body[at++] = (byte)']';
+        using var content = new ByteArrayContent(body, 0, at);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var client = httpClientFactory.CreateClient(HttpClientName);
         try
@@ -140,6 +190,10 @@ internal sealed partial class Forwarder(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             return new Retry($"LocalApi unreachable: {ex.Message}", null);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
         }
     }
 

@@ -8,16 +8,14 @@ internal static class ForwardingLanes
 {
     /// <summary>
     /// Deals records to <paramref name="lanes"/> lanes by the job they belong to (a subjob's parent, else the entity
-    /// itself), keeping spool order within each lane. Empty lanes are left out.
+    /// itself), keeping spool order within each lane. A job's lane is the same in every stretch.
     /// </summary>
-    public static IEnumerable<List<SpoolRecord>> Deal(IReadOnlyList<SpoolRecord> records, int lanes)
+    public static List<SpoolRecord>[] Deal(IReadOnlyList<SpoolRecord> records, int lanes)
     {
-        if (lanes == 1)
-            return [[.. records]];
         var dealt = Enumerable.Range(0, lanes).Select(_ => new List<SpoolRecord>(records.Count / lanes + 1)).ToArray();
         foreach (var record in records)
-            dealt[(int)((uint)JobOf(record.EventJson).GetHashCode() % (uint)lanes)].Add(record);
-        return dealt.Where(lane => lane.Count > 0);
+            dealt[lanes == 1 ? 0 : (int)((uint)JobOf(record.EventJson).GetHashCode() % (uint)lanes)].Add(record);
+        return dealt;
     }
 
     /// <summary>Consecutive batches of at most <paramref name="maxEvents"/> events and (unless one event is larger) <paramref name="maxBytes"/> bytes.</summary>
@@ -46,7 +44,18 @@ internal static class ForwardingLanes
     /// </summary>
     public static Guid JobOf(ReadOnlySpan<byte> eventJson)
     {
-        var reader = new Utf8JsonReader(eventJson);
+        try
+        {
+            return ReadJob(new Utf8JsonReader(eventJson));
+        }
+        catch (JsonException)
+        {
+            return Guid.Empty;
+        }
+    }
+
+    private static Guid ReadJob(Utf8JsonReader reader)
+    {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             return Guid.Empty;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

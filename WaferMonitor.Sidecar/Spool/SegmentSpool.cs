@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Threading.Channels;
@@ -84,18 +85,25 @@ public sealed partial class SegmentSpool : IAsyncDisposable
     {
         if (records.Count == 0)
             return;
-        var encoded = new byte[records.Sum(r => r.EncodedLength)];
+        // Pooled: a batch encodes to hundreds of kilobytes, and a fresh array each time would land on the large object heap.
+        var length = records.Sum(r => r.EncodedLength);
+        var encoded = ArrayPool<byte>.Shared.Rent(length);
         var offset = 0;
         foreach (var record in records)
         {
             record.Encode(encoded.AsSpan(offset));
             offset += record.EncodedLength;
         }
-        var request = new AppendRequest(encoded, records.Count, records[0].ReceivedAt);
+        var request = new AppendRequest(encoded.AsMemory(0, length), records.Count, records[0].ReceivedAt);
         if (!requests.Writer.TryWrite(request))
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
             throw new ObjectDisposedException(nameof(SegmentSpool));
-        // Not cancellable once queued: the caller must learn whether its records became durable.
+        }
+        // Not cancellable once queued: the caller must learn whether its records became durable. A caller that gives up
+        // leaves the buffer to the write loop (and the garbage collector).
         await request.Completion.Task.WaitAsync(cancellationToken);
+        ArrayPool<byte>.Shared.Return(encoded);
     }
 
     private async Task WriteLoopAsync()
@@ -342,7 +350,7 @@ public sealed partial class SegmentSpool : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record AppendRequest(byte[] Bytes, int Events, DateTimeOffset ReceivedAt)
+    private sealed record AppendRequest(ReadOnlyMemory<byte> Bytes, int Events, DateTimeOffset ReceivedAt)
     {
         public TaskCompletionSource Completion { get; } = NewSignal();
     }

@@ -61,6 +61,49 @@ public sealed class SidecarFaultTests(FabFixture fab)
     }
 
     [Fact]
+    public async Task Each_jobs_events_keep_spool_order_while_jobs_are_forwarded_on_several_lanes()
+    {
+        // Small batches, so the spool is forwarded as several stretches whose lanes overlap.
+        await using var rig = await SiteRig.StartAsync(fab, sidecarEnvironment: new Dictionary<string, string>
+        {
+            ["Forwarder__BatchSize"] = "50",
+            ["Forwarder__Lanes"] = "4",
+        });
+        var start = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var jobs = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid()).ToList();
+        // Each job's own events alternate with its subjob's, which must travel on the job's lane.
+        var perJob = jobs.ToDictionary(job => job, job =>
+        {
+            var subjob = Guid.NewGuid();
+            return Progress(job, rig.Site, 120, start)
+                .Select((e, i) => i % 2 == 0 ? e : Events.Subjob(subjob, job, EventKinds.Progress, start.AddMilliseconds(i), site: rig.Site) with
+                {
+                    IdempotencyKey = e.IdempotencyKey,
+                })
+                .ToList();
+        });
+        // As from many nodes: one event of each job in turn.
+        var interleaved = Enumerable.Range(0, 120).SelectMany(i => jobs.Select(job => perJob[job][i])).ToList();
+
+        await rig.LocalApi.StopForNowAsync();
+        using (var sidecar = rig.Client("sidecar"))
+        {
+            foreach (var chunk in interleaved.Chunk(100))
+                Assert.Equal(chunk.Length, (await Events.PostBatchAsync(sidecar, chunk)).Accepted);
+        }
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+
+        await Events.Eventually(async () => (await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event"))[0][0] is 1440L,
+            "every event in LocalApi", TimeSpan.FromSeconds(60));
+        foreach (var job in jobs)
+        {
+            var stored = await Sql.QueryAsync(rig.ConnectionString,
+                "SELECT idempotency_key FROM event WHERE entity_id = @job OR parent_id = @job ORDER BY seq", ("job", job));
+            Assert.Equal(perJob[job].Select(e => e.IdempotencyKey), stored.Select(row => (string)row[0]!));
+        }
+    }
+
+    [Fact]
     public async Task A_full_spool_refuses_with_503_and_retry_after_and_recovers_once_drained()
     {
         await using var rig = await SiteRig.StartAsync(fab, sidecarEnvironment: new Dictionary<string, string>
