@@ -159,6 +159,9 @@ internal sealed partial class EventStore(
             FROM (SELECT setval('event_seq', nextval('event_seq') + @count - 1) AS last OFFSET 0) AS reserved
             """) { Parameters = { new("count", (long)events.Rows.Count) } });
 
+        // Prepared once per pooled connection (Npgsql keeps prepared statements across pool rentals): the upserts' plans
+        // are not made again for every batch.
+        await batch.PrepareAsync(cancellationToken);
         NpgsqlDataReader reader;
         try
         {
