@@ -12,8 +12,8 @@ namespace WaferMonitor.LocalApi.Ingest;
 public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
 
 /// <summary>
-/// Stores a batch in one transaction with a constant number of round trips: claim idempotency keys, upsert folded
-/// projections, then COPY the new events under the commit-order lock.
+/// Stores a batch in one transaction with a constant number of round trips: one that claims the idempotency keys, upserts
+/// the folded projections, takes the commit-order lock and reserves the event seqs; then the COPY of the new events.
 /// </summary>
 internal sealed partial class EventStore(
     NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
@@ -122,6 +122,7 @@ internal sealed partial class EventStore(
         span?.SetTag("wafermonitor.duplicates", items.Count - accepted);
         return new StoreResult(accepted, items.Count - accepted, stored?.LastSeq);
     }
+
     /// <summary>What the batch's one round trip before its COPY answered.</summary>
     private sealed record UpsertResult(DateTime IngestedAt, IReadOnlyList<FinishedJob> FinishedJobs, long LastSeq);
 

@@ -156,6 +156,8 @@ internal sealed partial class Forwarder(
     private async Task<SendOutcome> SendAsync(IReadOnlyList<SpoolRecord> records, CancellationToken cancellationToken)
     {
         // Pooled: a batch body is hundreds of kilobytes, and a fresh array each time would land on the large object heap.
+        // It goes back to the pool only after a 200, when LocalApi has read all of it; after an early answer (a 413 is
+        // sent before the body is read) the client may still be sending it.
         var length = records.Sum(r => r.EventJson.Length + 1) + 1;
         var body = ArrayPool<byte>.Shared.Rent(length);
         var at = 0;
@@ -176,6 +178,7 @@ internal sealed partial class Forwarder(
             using var response = await client.PostAsync(new Uri(new Uri(sidecar.Value.LocalApiUrl), "/v1/ingest/events:batch"), content, cancellationToken);
             if (response.StatusCode == HttpStatusCode.OK)
             {
+                ArrayPool<byte>.Shared.Return(body);
                 var result = await response.Content.ReadFromJsonAsync<BatchIngestResult>(WireJson.Options, cancellationToken);
                 return result is null ? new Retry("LocalApi answered 200 without a result", null) : new Delivered(result);
             }
@@ -190,10 +193,6 @@ internal sealed partial class Forwarder(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             return new Retry($"LocalApi unreachable: {ex.Message}", null);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(body);
         }
     }
 
