@@ -126,7 +126,8 @@ internal static class IngestBenchmark
                     """, cancellationToken))
                 {
                     var now = DateTime.UtcNow;
-                    // The same columns and binary types as LocalApi's EventStore.AppendEventsAsync, so (a) measures the same rows.
+                    // The same values and binary types as LocalApi's EventCopyRows (seq from the column default here), so (a)
+                    // measures the same rows.
                     foreach (var (e, payload) in rows[index])
                     {
                         await importer.StartRowAsync(cancellationToken);

@@ -10,8 +10,8 @@ namespace WaferMonitor.LocalApi.Ingest;
 /// trailer), encoded before the batch waits for a connection; once the transaction knows its ingest time and its seqs,
 /// <see cref="Stamp"/> fills those fixed-width values in place, so inside the commit-order section only bytes go to the
 /// server. Written by hand because Npgsql's row importer resolves a converter and awaits a write for each of the twelve
-/// values of every row, inside that section, which runs one batch at a time. Only the event table's six column types
-/// are written.
+/// values of every row, inside that section, which runs one batch at a time. Only the event table's column types are
+/// written: bigint, timestamptz, text, uuid and jsonb.
 /// </summary>
 internal sealed class EventCopyRows : IDisposable
 {
