@@ -84,20 +84,14 @@ internal sealed partial class EventStore(
                 // before, and fold and copy only their events.
                 await transaction.DisposeAsync();
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var (claimed, claimedAt) = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
+                var claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
                 fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList());
-                stored = fresh.Items.Count == 0
-                    ? null
-                    : (await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken)))!
-                        with { IngestedAt = claimedAt };
+                if (fresh.Items.Count > 0)
+                    stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken));
             }
             if (stored is not null)
                 await db.MeasureAsync("copy", "event", () => CopyEventsAsync(connection, fresh.Rows, stored, cancellationToken));
-            await db.MeasureAsync("commit", "event", async () =>
-            {
-                await transaction.CommitAsync(cancellationToken);
-                return true;
-            });
+            await db.MeasureAsync("commit", "event", () => transaction.CommitAsync(cancellationToken));
             return Finish(items, fresh, stored, started, span);
         }
         finally
@@ -133,8 +127,7 @@ internal sealed partial class EventStore(
     /// first probe the key index for every row and then descend it again to insert: a batch with a key stored before
     /// fails instead, and is retried with <see cref="ClaimNewKeysAsync"/>.
     /// </summary>
-    /// <returns>Null when a key was stored before, which aborted the transaction. Without a claim, the ingest time is
-    /// the caller's to fill in.</returns>
+    /// <returns>Null when a key was stored before, which aborted the transaction.</returns>
     private static async Task<UpsertResult?> UpsertAsync(
         NpgsqlConnection connection, string[]? claimKeys, PreparedEvents events, CancellationToken cancellationToken)
     {
@@ -142,11 +135,8 @@ internal sealed partial class EventStore(
         if (claimKeys is not null)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                WITH claimed AS (
-                    INSERT INTO event_key (idempotency_key, ingested_at)
-                    SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
-                    RETURNING 1)
-                SELECT transaction_timestamp() FROM (SELECT count(*) FROM claimed) AS done
+                INSERT INTO event_key (idempotency_key, ingested_at)
+                SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
                 """) { Parameters = { new("keys", claimKeys) } });
         }
         var jobs = EntityUpsert("job", events.Jobs);
@@ -154,9 +144,10 @@ internal sealed partial class EventStore(
         foreach (var upsert in new[] { jobs, subjobs }.OfType<NpgsqlBatchCommand>())
             batch.BatchCommands.Add(upsert);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@id)") { Parameters = { new("id", CommitOrderLockId) } });
-        // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once.
+        // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once. The
+        // transaction's start time is the events' ingest time (the partition key), as it is the keys'.
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
-            SELECT last, pg_notify('{NotifyChannel}', last::text)
+            SELECT last, transaction_timestamp(), pg_notify('{NotifyChannel}', last::text)
             FROM (SELECT setval('event_seq', nextval('event_seq') + @count - 1) AS last OFFSET 0) AS reserved
             """) { Parameters = { new("count", (long)events.Rows.Count) } });
 
@@ -174,13 +165,7 @@ internal sealed partial class EventStore(
         }
         await using (reader)
         {
-            var ingestedAt = default(DateTime);
-            if (claimKeys is not null)
-            {
-                await reader.ReadAsync(cancellationToken);
-                ingestedAt = reader.GetDateTime(0);
-                await reader.NextResultAsync(cancellationToken);
-            }
+            // The key claim and the subjob upsert return no rows and so have no result sets.
             var finished = new List<FinishedJob>();
             if (jobs is not null)
             {
@@ -193,33 +178,28 @@ internal sealed partial class EventStore(
                 }
                 await reader.NextResultAsync(cancellationToken);
             }
-            // The subjob upsert returns no rows and so has no result set: next is the lock's, then the reservation's.
+            // Past the lock's result set to the reservation's.
             await reader.NextResultAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new UpsertResult(ingestedAt, finished, reader.GetInt64(0));
+            return new UpsertResult(reader.GetDateTime(1), finished, reader.GetInt64(0));
         }
     }
 
-    /// <returns>The keys not stored before, now claimed by this batch, and the transaction's ingest time.</returns>
-    private static async Task<(HashSet<string> Claimed, DateTime IngestedAt)> ClaimNewKeysAsync(
-        NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
+    /// <returns>The keys not stored before, now claimed by this batch.</returns>
+    private static async Task<HashSet<string>> ClaimNewKeysAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO event_key (idempotency_key, ingested_at)
             SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
             ON CONFLICT DO NOTHING
-            RETURNING idempotency_key, transaction_timestamp()
+            RETURNING idempotency_key
             """, connection);
         command.Parameters.AddWithValue("keys", keys);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ingestedAt = default(DateTime);
         while (await reader.ReadAsync(cancellationToken))
-        {
             claimed.Add(reader.GetString(0));
-            ingestedAt = reader.GetDateTime(1);
-        }
-        return (claimed, ingestedAt);
+        return claimed;
     }
 
     private sealed record FinishedJob(Guid JobId, string SiteId, string App, string Status, double? DurationSeconds);
@@ -316,13 +296,12 @@ internal sealed partial class EventStore(
         new(name, NpgsqlDbType.Array | elementType) { Value = values };
 
     /// <summary>Sends the batch's rows, stamped with their seqs and ingest time, while holding the commit-order lock.</summary>
-    private static async Task<bool> CopyEventsAsync(
+    private static async Task CopyEventsAsync(
         NpgsqlConnection connection, EventCopyRows rows, UpsertResult stored, CancellationToken cancellationToken)
     {
         rows.Stamp(stored.LastSeq - rows.Count + 1, stored.IngestedAt);
         await using (var copy = await connection.BeginRawBinaryCopyAsync(EventCopyRows.CopyCommand, cancellationToken))
             await copy.WriteAsync(rows.Bytes, cancellationToken);
-        return true;
     }
 
     // Placeholders in snake_case: they become the JSON log line's property names, as in the seed's example.

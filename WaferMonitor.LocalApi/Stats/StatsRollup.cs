@@ -135,7 +135,6 @@ internal sealed partial class StatsRollup(
             };
             await batch.ExecuteNonQueryAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return true;
         });
         LogFolded(granules.Count, granules[0], granules[^1]);
         return granules.Count;

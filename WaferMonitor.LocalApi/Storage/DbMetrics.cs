@@ -46,6 +46,14 @@ internal sealed class DbMetrics : IDisposable
 
     public void Dispose() => npgsqlListener.Dispose();
 
+    /// <inheritdoc cref="MeasureAsync{T}"/>
+    public Task MeasureAsync(string operation, string table, Func<Task> run) =>
+        MeasureAsync(operation, table, async () =>
+        {
+            await run();
+            return true;
+        });
+
     /// <summary>Runs one database operation, recording its count, outcome and duration, and a span for traces.</summary>
     public async Task<T> MeasureAsync<T>(string operation, string table, Func<Task<T>> run)
     {
