@@ -42,6 +42,10 @@ public sealed class ForwarderOptions
 {
     public const string SectionName = "Forwarder";
 
+    /// <summary>
+    /// Events per forwarded batch, on average: the forwarder reads <c>BatchSize × Lanes</c> events at a time and each lane
+    /// sends its share of them as one batch.
+    /// </summary>
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 1000;
 
