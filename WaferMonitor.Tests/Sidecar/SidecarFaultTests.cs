@@ -101,6 +101,13 @@ public sealed class SidecarFaultTests(FabFixture fab)
                 "SELECT idempotency_key FROM event WHERE entity_id = @job OR parent_id = @job ORDER BY seq", ("job", job));
             Assert.Equal(perJob[job].Select(e => e.IdempotencyKey), stored.Select(row => (string)row[0]!));
         }
+        // A stretch (4 × 50 events) goes as at most one batch per lane, however unevenly the 12 jobs fill the lanes: 1440
+        // events are 8 stretches, or up to 10 if the forwarder read short ones while the first posts arrived. Cut at 50,
+        // the lanes holding 4 or more jobs would send two batches per stretch. A batch's events share one ingest time.
+        var batchSizes = (await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event GROUP BY ingested_at"))
+            .Select(row => (long)row[0]!).ToList();
+        Assert.InRange(batchSizes.Count, 8, 40);
+        Assert.All(batchSizes, size => Assert.InRange(size, 1, 200));
     }
 
     [Fact]
