@@ -44,10 +44,11 @@ public sealed class ForwarderOptions
 
     /// <summary>
     /// Events per forwarded batch, on average: the forwarder reads <c>BatchSize × Lanes</c> events at a time and each lane
-    /// sends its share of them as one batch.
+    /// sends its share of them as one batch. Each batch also costs LocalApi and PostgreSQL some fixed work: at full load
+    /// 2000 stored about a tenth more events per second than 1000 in the ingest benchmark.
     /// </summary>
     [Range(1, 10_000)]
-    public int BatchSize { get; set; } = 1000;
+    public int BatchSize { get; set; } = 2000;
 
     [Range(64 * 1024, 16L * 1024 * 1024)]
     public long BatchBytes { get; set; } = 8 * 1024 * 1024;
