@@ -19,15 +19,15 @@ internal static class IngestBenchmark
     private const int BatchSize = 1000;
 
     /// <summary>
-    /// Events each path stores, unmeasured, before it is measured. A service runs for weeks; in its first few hundred
+    /// Events each path stores, at least, unmeasured, before it is measured. A service runs for weeks; in its first few hundred
     /// batches the runtime is still compiling the ingest path (tiered JIT: a quarter of LocalApi's CPU went to the JIT in
     /// a profile of its first 200,000 events, the rest ran partly in unoptimised code).
     /// </summary>
     private const int WarmUpEvents = 200_000;
 
     /// <summary>
-    /// After <see cref="WarmUpEvents"/>, a path through the services is warmed up further, in rounds, until the runtime has done
-    /// compiling: in a profile of the Sidecar after 200,000 events a quarter of its CPU still went to the JIT's
+    /// After <see cref="WarmUpEvents"/>, a path through the services is warmed up further, in rounds, until the runtime
+    /// has done compiling: in a profile of the Sidecar after 200,000 events a quarter of its CPU still went to the JIT's
     /// background thread. A path is settled when that thread used at most <see cref="SettledCompilingShare"/> of the
     /// fab's CPU over a round, and is measured anyway after <see cref="MaxWarmUpRounds"/> rounds.
     /// </summary>
@@ -43,7 +43,7 @@ internal static class IngestBenchmark
 
     public static async Task RunAsync(BenchFab fab, int events, TextWriter output, CancellationToken cancellationToken)
     {
-        output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections, each from empty tables after at least {WarmUpEvents:N0} unmeasured ==");
+        output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections; (a)–(c) from empty tables, after at least {WarmUpEvents:N0} unmeasured ==");
         var cpu = new CpuPerEvent(
             ("LocalApi", fab.App.Get<ProjectResource>($"localapi-{BenchFab.Site}").ProcessId),
             ("Sidecar", fab.App.Get<ProjectResource>($"sidecar-{BenchFab.Site}").ProcessId),
