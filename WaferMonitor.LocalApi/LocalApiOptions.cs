@@ -15,9 +15,16 @@ public sealed class LocalApiOptions
     [Range(2, 1000)]
     public int MaxPoolSize { get; set; } = 32;
 
-    /// <summary>Ingest batches stored concurrently; further requests wait their turn.</summary>
+    /// <summary>Ingest transactions in flight at once; further requests wait their turn.</summary>
     [Range(1, 1000)]
     public int MaxConcurrentBatches { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Batches that queued up while waiting their turn are stored in one transaction up to this many events (a batch larger
+    /// than this is stored alone).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxEventsPerTransaction { get; set; } = 4000;
 }
 
 /// <summary>Bound from <c>Retention</c>.</summary>

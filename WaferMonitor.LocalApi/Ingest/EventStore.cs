@@ -12,59 +12,170 @@ namespace WaferMonitor.LocalApi.Ingest;
 public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
 
 /// <summary>
-/// Stores a batch in one transaction with a constant number of round trips: one that claims the idempotency keys, upserts
+/// Stores batches in transactions with a constant number of round trips: one that claims the idempotency keys, upserts
 /// the folded projections, takes the commit-order lock and reserves the event seqs; then the COPY of the new events.
+/// Batches that queued up while the transactions in flight ran are stored together in one transaction (up to
+/// <see cref="LocalApiOptions.MaxEventsPerTransaction"/> events), each request still answered with its own counts.
 /// </summary>
 internal sealed partial class EventStore(
     NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
 {
     /// <summary>
-    /// Batches stored at once. Every batch ends in the commit-order section, one at a time; more transactions in flight
+    /// Transactions in flight at once. Every transaction ends in the commit-order section, one at a time; more in flight
     /// than the machine has cores only take CPU from the one holding it.
     /// </summary>
     private readonly SemaphoreSlim concurrency = new(options.Value.MaxConcurrentBatches);
 
+    /// <summary>Requests' batches not yet taken into a transaction, oldest first.</summary>
+    private readonly LinkedList<PendingBatch> waiting = new();
+
+    private readonly int maxEventsPerTransaction = options.Value.MaxEventsPerTransaction;
+
     /// <summary>
-    /// Held from reserving a batch's event seqs until commit. Sequences are not handed out in commit order, so event seqs
-    /// are drawn only while holding this lock: a transaction that draws later also commits later, and "everything after
-    /// seq X" never skips an event that commits afterwards with a smaller seq. The lock is released after the commit is
-    /// visible. Only bytes already encoded are sent while it is held.
+    /// Held from reserving a transaction's event seqs until commit. Sequences are not handed out in commit order, so event
+    /// seqs are drawn only while holding this lock: a transaction that draws later also commits later, and "everything
+    /// after seq X" never skips an event that commits afterwards with a smaller seq. The lock is released after the commit
+    /// is visible. Only bytes already encoded are sent while it is held.
     /// </summary>
-    private const long CommitOrderLockId = 0x57_4D_53_45_51; // "WMSEQ"
+    internal const long CommitOrderLockId = 0x57_4D_53_45_51; // "WMSEQ"
 
     public const string NotifyChannel = "wafermonitor_events";
 
+    /// <summary>
+    /// Stores a request's batch: it waits for a turn, and a turn stores everything that queued up meanwhile (this batch
+    /// and others) in as few transactions as the size cap allows, until this batch is stored — by this turn or another's.
+    /// Per event and per transaction costs (the statements, the lock, the commit's flush) are then shared by more events
+    /// exactly when the database is the bottleneck, without holding any batch back while it is not.
+    /// </summary>
     public async Task<StoreResult> StoreAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
             return new StoreResult(0, 0, null);
-        var started = Stopwatch.GetTimestamp();
-        using var span = LocalApiTelemetry.Source.StartActivity("ingest.batch", ActivityKind.Internal, parentContext: default,
-            links: EventTraceContext.Links(items.Select(i => EventTraceContext.FromMetadata(i.Event))));
-        span?.SetTag("wafermonitor.events", items.Count);
-
-        var unique = new List<IngestItem>(items.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in items)
-        {
-            if (seen.Add(item.Event.IdempotencyKey))
-                unique.Add(item);
-        }
-
-        using var prepared = new PreparedEvents(unique);
-        await concurrency.WaitAsync(cancellationToken);
+        var batch = new PendingBatch(items, Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
+        lock (waiting)
+            waiting.AddLast(batch.Node);
         try
         {
-            return await StoreUniqueAsync(items, prepared, started, span, cancellationToken);
+            await concurrency.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (waiting)
+            {
+                if (batch.Node.List is not null)
+                    waiting.Remove(batch.Node);
+            }
+            throw;
+        }
+        try
+        {
+            while (!batch.Stored.Task.IsCompleted && TakeGroup() is { Count: > 0 } group)
+                await StoreGroupAsync(group);
         }
         finally
         {
             concurrency.Release();
         }
+        return await batch.Stored.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task<StoreResult> StoreUniqueAsync(
-        IReadOnlyList<IngestItem> items, PreparedEvents unique, long started, Activity? span, CancellationToken cancellationToken)
+    /// <summary>The oldest waiting batches, as many as fit in one transaction (always at least one).</summary>
+    private List<PendingBatch> TakeGroup()
+    {
+        var group = new List<PendingBatch>();
+        var events = 0;
+        lock (waiting)
+        {
+            while (waiting.First is { } first && (group.Count == 0 || events + first.Value.Items.Count <= maxEventsPerTransaction))
+            {
+                waiting.RemoveFirst();
+                group.Add(first.Value);
+                events += first.Value.Items.Count;
+            }
+        }
+        return group;
+    }
+
+    /// <summary>
+    /// Stores the group and answers each of its requests. Not cancelled by any one request: the others wait for it, and a
+    /// client that went away retries with the same keys.
+    /// </summary>
+    private async Task StoreGroupAsync(List<PendingBatch> group)
+    {
+        try
+        {
+            var results = await StoreTogetherAsync(group);
+            for (var i = 0; i < group.Count; i++)
+                group[i].Stored.TrySetResult(results[i]);
+        }
+        catch (Exception ex) when (group.Count > 1)
+        {
+            // What the database refused may be one batch's: each is stored alone, so only its sender sees the error and
+            // the others are not held hostage by it.
+            LogGroupFailed(ex, group.Count);
+            foreach (var batch in group)
+                await StoreGroupAsync([batch]);
+        }
+        catch (Exception ex)
+        {
+            group[0].Stored.TrySetException(ex);
+        }
+    }
+
+    private async Task<StoreResult[]> StoreTogetherAsync(List<PendingBatch> group)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var events = group.SelectMany(b => b.Items).ToList();
+        // Child of the first request's span; linked to the other requests' and to every event's context.
+        using var span = LocalApiTelemetry.Source.StartActivity("ingest.batch", ActivityKind.Internal, group[0].RequestContext,
+            links: EventTraceContext.Links(group.Skip(1).Select(b => b.RequestContext == default ? (ActivityContext?)null : b.RequestContext)
+                .Concat(events.Select(i => EventTraceContext.FromMetadata(i.Event)))));
+        span?.SetTag("wafermonitor.events", events.Count);
+        span?.SetTag("wafermonitor.requests", group.Count);
+
+        // A key's first occurrence in the group is the one stored; any later one, in the same batch or a later one, is a
+        // duplicate, counted for the batch it came in.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var owned = new List<List<IngestItem>>(group.Count);
+        foreach (var batch in group)
+        {
+            var firsts = new List<IngestItem>(batch.Items.Count);
+            foreach (var item in batch.Items)
+            {
+                if (seen.Add(item.Event.IdempotencyKey))
+                    firsts.Add(item);
+            }
+            owned.Add(firsts);
+        }
+
+        using var unique = new PreparedEvents(owned.SelectMany(o => o).ToList());
+        var (claimed, stored) = await StoreUniqueAsync(unique, CancellationToken.None);
+        foreach (var job in stored?.FinishedJobs ?? [])
+        {
+            metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
+            LogJobFinished(job.JobId, job.SiteId, job.App, job.Status, job.DurationSeconds);
+        }
+
+        var results = new StoreResult[group.Count];
+        for (var i = 0; i < group.Count; i++)
+        {
+            var accepted = claimed is null ? owned[i] : owned[i].Where(item => claimed.Contains(item.Event.IdempotencyKey)).ToList();
+            var duplicates = group[i].Items.Count - accepted.Count;
+            metrics.RecordBatch(accepted, duplicates, Stopwatch.GetElapsedTime(group[i].Started));
+            results[i] = new StoreResult(accepted.Count, duplicates, stored?.LastSeq);
+        }
+        var acceptedTotal = results.Sum(r => r.Accepted);
+        LogBatchStored(acceptedTotal, events.Count - acceptedTotal, group.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        span?.SetTag("wafermonitor.accepted", acceptedTotal);
+        span?.SetTag("wafermonitor.duplicates", events.Count - acceptedTotal);
+        return results;
+    }
+
+    /// <returns>
+    /// The keys this transaction claimed when some had been stored before (null when all were new), and what the round trip
+    /// before the COPY answered (null when nothing was new).
+    /// </returns>
+    private async Task<(HashSet<string>? Claimed, UpsertResult? Stored)> StoreUniqueAsync(PreparedEvents unique, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // Before the batch's transaction, in its own: the app registry needs no atomicity with the events, and a row
@@ -77,6 +188,7 @@ internal sealed partial class EventStore(
         try
         {
             var fresh = unique;
+            HashSet<string>? claimed = null;
             var stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, keys, unique, cancellationToken));
             if (stored is null)
             {
@@ -84,7 +196,7 @@ internal sealed partial class EventStore(
                 // before, and fold and copy only their events.
                 await transaction.DisposeAsync();
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
+                claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
                 fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList());
                 if (fresh.Items.Count > 0)
                     stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken));
@@ -92,7 +204,7 @@ internal sealed partial class EventStore(
             if (stored is not null)
                 await db.MeasureAsync("copy", "event", () => CopyEventsAsync(connection, fresh.Rows, stored, cancellationToken));
             await db.MeasureAsync("commit", "event", () => transaction.CommitAsync(cancellationToken));
-            return Finish(items, fresh, stored, started, span);
+            return (claimed, stored);
         }
         finally
         {
@@ -101,20 +213,22 @@ internal sealed partial class EventStore(
         }
     }
 
-    private StoreResult Finish(IReadOnlyList<IngestItem> items, PreparedEvents fresh, UpsertResult? stored, long started, Activity? span)
+    /// <summary>A request's batch, waiting to be taken into a transaction and then answered.</summary>
+    private sealed class PendingBatch
     {
-        foreach (var job in stored?.FinishedJobs ?? [])
+        public PendingBatch(IReadOnlyList<IngestItem> items, ActivityContext requestContext, long started)
         {
-            metrics.JobFinished(job.App, job.Status, job.DurationSeconds);
-            LogJobFinished(job.JobId, job.SiteId, job.App, job.Status, job.DurationSeconds);
+            Items = items;
+            RequestContext = requestContext;
+            Started = started;
+            Node = new LinkedListNode<PendingBatch>(this);
         }
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        var accepted = fresh.Items.Count;
-        metrics.RecordBatch(fresh.Items, items.Count - accepted, elapsed);
-        LogBatchStored(accepted, items.Count - accepted, elapsed.TotalSeconds);
-        span?.SetTag("wafermonitor.accepted", accepted);
-        span?.SetTag("wafermonitor.duplicates", items.Count - accepted);
-        return new StoreResult(accepted, items.Count - accepted, stored?.LastSeq);
+
+        public IReadOnlyList<IngestItem> Items { get; }
+        public ActivityContext RequestContext { get; }
+        public long Started { get; }
+        public LinkedListNode<PendingBatch> Node { get; }
+        public TaskCompletionSource<StoreResult> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>What the batch's one round trip before its COPY answered.</summary>
@@ -310,6 +424,10 @@ internal sealed partial class EventStore(
     private partial void LogJobFinished(Guid job_id, string site_id, string app, string status, double? duration_s);
 
     [LoggerMessage(EventName = "batch_stored", Level = LogLevel.Debug,
-        Message = "Stored {accepted} events ({duplicates} duplicates) in {duration_s} s")]
-    private partial void LogBatchStored(int accepted, int duplicates, double duration_s);
+        Message = "Stored {accepted} events ({duplicates} duplicates) of {requests} requests in {duration_s} s")]
+    private partial void LogBatchStored(int accepted, int duplicates, int requests, double duration_s);
+
+    [LoggerMessage(EventName = "batch_group_failed", Level = LogLevel.Warning,
+        Message = "Storing {requests} requests' batches together failed; storing each alone")]
+    private partial void LogGroupFailed(Exception exception, int requests);
 }

@@ -22,9 +22,11 @@ public static class EventParser
     {
         if (element.ValueKind != JsonValueKind.Object)
             return ParsedEvent.Invalid("event must be a JSON object");
-        var size = JsonMarshal.GetRawUtf8Value(element).Length;
-        if (size > limits.MaxEventBytes)
-            return ParsedEvent.Rejected(RejectionCodes.Invalid, $"event is {size} bytes; the limit is {limits.MaxEventBytes}");
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw.Length > limits.MaxEventBytes)
+            return ParsedEvent.Rejected(RejectionCodes.Invalid, $"event is {raw.Length} bytes; the limit is {limits.MaxEventBytes}");
+        if (ContainsEscapedNul(raw))
+            return ParsedEvent.Invalid("event holds \\u0000 in a string; PostgreSQL stores no NUL character in text or jsonb");
         try
         {
             var parsed = ParseObject(element, limits);
@@ -39,6 +41,24 @@ public static class EventParser
         {
             return ParsedEvent.Invalid(ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Whether a string (value or property name) of this valid JSON holds the escape <c>\u0000</c>: unescaped control
+    /// characters are not valid JSON, so that escape is the only way a NUL gets in. Outside strings JSON has no
+    /// backslash, and each backslash inside one starts an escape, so a scan that skips every escape's first two bytes
+    /// sees each escape from its start.
+    /// </summary>
+    private static bool ContainsEscapedNul(ReadOnlySpan<byte> json)
+    {
+        for (var i = json.IndexOf((byte)'\\'); i >= 0 && i + 1 < json.Length;)
+        {
+            if (json[(i + 1)..].StartsWith("u0000"u8))
+                return true;
+            var next = json[(i + 2)..].IndexOf((byte)'\\');
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+        return false;
     }
 
     private static WireEvent ParseObject(JsonElement root, IngestLimits limits)

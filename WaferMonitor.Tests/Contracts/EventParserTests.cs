@@ -94,6 +94,22 @@ public sealed class EventParserTests
         Assert.Contains("event.metadata is", Parse(With("event.metadata", big)).Error);
     }
 
+    [Theory]
+    [InlineData("event.metadata", """{"note": "a\u0000b"}""", false)]
+    [InlineData("event.metadata", """{"a\u0000": 1}""", false)]
+    [InlineData("entity.business_key", "\"\\u0000\"", false)]
+    [InlineData("event.metadata", """{"note": "a\\u0000b"}""", true)]
+    [InlineData("event.metadata", """{"note": "\\\\\u0000"}""", false)]
+    [InlineData("event.metadata", """{"note": "a\u0001b \\"}""", true)]
+    public void A_nul_character_in_any_string_is_invalid_and_an_escaped_backslash_before_u0000_is_not_one(
+        string path, string replacement, bool valid)
+    {
+        var parsed = Parse(With(path, replacement));
+        Assert.Equal(valid, parsed.IsValid);
+        if (!valid)
+            Assert.Contains("u0000", parsed.Error);
+    }
+
     [Fact]
     public void Another_site_is_wrong_site_and_the_far_future_is_future_skew()
     {

@@ -85,6 +85,25 @@ public sealed class IngestContractTests(FabFixture fab)
         Assert.Equal(1, stored.GetProperty("count").GetInt32());
     }
 
+    [Theory]
+    [InlineData("localapi-fab1")]
+    [InlineData("sidecar-fab1")]
+    public async Task An_event_with_a_nul_character_is_invalid_and_its_neighbour_is_kept(string resource)
+    {
+        // PostgreSQL refuses \u0000 in text and jsonb: stored, it would fail the whole batch, and from the Sidecar's
+        // spool, every retry of it.
+        using var client = fab.Client(resource);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var nul = Events.Job(Guid.NewGuid(), EventKinds.Started, at, metadata: new Dictionary<string, string> { ["note"] = "a\0b" });
+        var good = Events.Job(Guid.NewGuid(), EventKinds.Started, at);
+
+        var result = await Events.PostBatchAsync(client, [nul, good]);
+
+        Assert.Equal(1, result.Accepted);
+        Assert.Equal((0, "invalid"), (result.Rejected.Single().Index, result.Rejected.Single().Code));
+        Assert.Contains("u0000", result.Rejected.Single().Error);
+    }
+
     [Fact]
     public async Task The_same_batch_twice_and_concurrently_counts_once()
     {

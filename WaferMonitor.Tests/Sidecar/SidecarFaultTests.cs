@@ -63,12 +63,13 @@ public sealed class SidecarFaultTests(FabFixture fab)
     [Fact]
     public async Task Each_jobs_events_keep_spool_order_while_jobs_are_forwarded_on_several_lanes()
     {
-        // Small batches, so the spool is forwarded as several stretches whose lanes overlap.
+        // Small batches, so the spool is forwarded as several stretches whose lanes overlap. LocalApi stores each request
+        // in a transaction of its own (no batches that queued up together), so every batch has its own ingest time.
         await using var rig = await SiteRig.StartAsync(fab, sidecarEnvironment: new Dictionary<string, string>
         {
             ["Forwarder__BatchSize"] = "50",
             ["Forwarder__Lanes"] = "4",
-        });
+        }, localApiEnvironment: new Dictionary<string, string> { ["LocalApi__MaxEventsPerTransaction"] = "1" });
         var start = DateTimeOffset.UtcNow.AddMinutes(-5);
         var jobs = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid()).ToList();
         // Each job's own events alternate with its subjob's, which must travel on the job's lane.
