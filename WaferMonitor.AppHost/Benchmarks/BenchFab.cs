@@ -57,14 +57,27 @@ internal sealed class BenchFab : IAsyncDisposable
         ScalarAsync("SELECT count(*) FROM event WHERE seq > @seq", seq, cancellationToken);
 
     /// <summary>
-    /// Empties the first site's event log, idempotency keys and projections. The cost of storing an event grows with the
-    /// tables' indexes, so measurements compared with each other start from the same, empty, tables.
+    /// Empties the first site's event log, idempotency keys and projections, then checkpoints (see
+    /// <see cref="CheckpointSql"/>). The cost of storing an event grows with the tables' indexes, so measurements compared
+    /// with each other start from the same, empty, tables.
     /// </summary>
     /// <returns>The last seq handed out: events stored from now on have greater ones (the sequence is not reset).</returns>
-    public Task<long> EmptySiteTablesAsync(CancellationToken cancellationToken) => ScalarAsync("""
+    public Task<long> EmptySiteTablesAsync(CancellationToken cancellationToken) => ScalarAsync($"""
         TRUNCATE event, event_key, job, subjob, job_stats_dirty;
+        {CheckpointSql};
         SELECT last_value FROM event_seq
         """, 0, cancellationToken);
+
+    /// <summary>Checkpoints (see <see cref="CheckpointSql"/>) and answers the newest stored seq.</summary>
+    public Task<long> CheckpointAsync(CancellationToken cancellationToken) =>
+        ScalarAsync($"{CheckpointSql}; SELECT COALESCE(max(seq), 0) FROM event", 0, cancellationToken);
+
+    /// <summary>
+    /// Run before every measurement, so none of them shares the machine with a checkpoint: PostgreSQL starts the next one
+    /// <c>checkpoint_timeout</c> (5 minutes) later, after the measurement. Otherwise the timed checkpoint that falls inside a
+    /// run — writing out the dirty buffers meanwhile — slows whichever measurement it happens to overlap.
+    /// </summary>
+    public const string CheckpointSql = "CHECKPOINT";
 
     private async Task<long> ScalarAsync(string sql, long seq, CancellationToken cancellationToken)
     {

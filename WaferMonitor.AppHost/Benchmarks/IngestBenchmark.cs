@@ -93,7 +93,7 @@ internal static class IngestBenchmark
         BenchFab fab, HttpClient localApi, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken)
     {
         var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
-        var before = emptyTablesFirst ? await fab.EmptySiteTablesAsync(cancellationToken) : await fab.NewestSeqAsync(cancellationToken);
+        var before = emptyTablesFirst ? await fab.EmptySiteTablesAsync(cancellationToken) : await fab.CheckpointAsync(cancellationToken);
         cpu.Start();
         var elapsed = await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", bodies, Connections, cancellationToken);
         var cpuReport = cpu.Report(events);
@@ -175,9 +175,10 @@ internal static class IngestBenchmark
         var rows = EventGenerator.Lots(BenchFab.Site, events)
             .Select(e => (Event: e, Payload: JsonSerializer.Serialize(e, WireJson.Options)))
             .Chunk(BatchSize).ToList();
-        await using (var create = dataSource.CreateCommand("""
+        await using (var create = dataSource.CreateCommand($"""
             DROP TABLE IF EXISTS bench_raw_event;
             CREATE TABLE bench_raw_event (LIKE event INCLUDING DEFAULTS INCLUDING INDEXES);
+            {BenchFab.CheckpointSql};
             """))
             await create.ExecuteNonQueryAsync(cancellationToken);
         var next = -1;
