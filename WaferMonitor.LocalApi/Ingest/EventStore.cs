@@ -53,7 +53,10 @@ internal sealed partial class EventStore(
             return new StoreResult(0, 0, null);
         var batch = new PendingBatch(items, Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
         lock (waiting)
+        {
             waiting.AddLast(batch.Node);
+            metrics.BatchesWaiting(waiting.Count);
+        }
         try
         {
             await concurrency.WaitAsync(cancellationToken);
@@ -64,6 +67,7 @@ internal sealed partial class EventStore(
             {
                 if (batch.Node.List is not null)
                     waiting.Remove(batch.Node);
+                metrics.BatchesWaiting(waiting.Count);
             }
             throw;
         }
@@ -92,6 +96,7 @@ internal sealed partial class EventStore(
                 group.Add(first.Value);
                 events += first.Value.Items.Count;
             }
+            metrics.BatchesWaiting(waiting.Count);
         }
         return group;
     }

@@ -13,6 +13,7 @@ internal sealed class IngestMetrics
     private readonly Counter<long> jobsTotal;
     private readonly Histogram<double> jobDuration;
     private long runningJobs;
+    private long batchesWaiting;
     private double oldestRunningSeconds;
 
     public IngestMetrics(IMeterFactory meterFactory)
@@ -24,6 +25,8 @@ internal sealed class IngestMetrics
         jobsTotal = meter.CreateCounter<long>("jobs_total", description: "Jobs that reached a terminal status, by app and status.");
         jobDuration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s",
             description: "Duration of jobs when they reach a terminal status, by app.", tags: null, advice: DurationBuckets.Seconds);
+        meter.CreateObservableGauge("ingest_batches_waiting", () => Interlocked.Read(ref batchesWaiting),
+            description: "Ingest batches received and waiting for their turn, not yet taken into a transaction.");
         meter.CreateObservableGauge("jobs_running", () => Interlocked.Read(ref runningJobs), description: "Jobs currently running on this site.");
         meter.CreateObservableGauge("job_oldest_running_seconds", () => Volatile.Read(ref oldestRunningSeconds),
             unit: "s", description: "Age of the oldest running job (0 when none runs).");
@@ -42,6 +45,8 @@ internal sealed class IngestMetrics
         Interlocked.Exchange(ref runningJobs, count);
         Volatile.Write(ref oldestRunningSeconds, oldestAgeSeconds);
     }
+
+    public void BatchesWaiting(int count) => Interlocked.Exchange(ref batchesWaiting, count);
 
     public void RecordBatch(IReadOnlyList<IngestItem> stored, int duplicates, TimeSpan elapsed)
     {

@@ -81,7 +81,8 @@ public sealed class IngestGroupingTests(FabFixture fab)
 
     /// <summary>
     /// Posts <paramref name="first"/> while the commit-order lock is held, so its transaction waits; then, once it does, each
-    /// of <paramref name="queued"/> in turn (a pause between them keeps their order); then lets the lock go.
+    /// of <paramref name="queued"/> in turn, each once the one before is waiting in LocalApi (its <c>ingest_batches_waiting</c>
+    /// gauge); then lets the lock go.
     /// </summary>
     /// <returns>What <paramref name="post"/> returned, the first batch's result first.</returns>
     private static async Task<T[]> WithFirstHeldAsync<T>(
@@ -96,10 +97,12 @@ public sealed class IngestGroupingTests(FabFixture fab)
                 WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """))[0][0] is 1L,
             "the first batch's transaction waiting for the commit-order lock");
-        foreach (var batch in queued)
+        using var localApi = rig.Client("localapi");
+        for (var i = 0; i < queued.Length; i++)
         {
-            posts.Add(post(batch));
-            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            posts.Add(post(queued[i]));
+            var waiting = $"ingest_batches_waiting {i + 1}\n";
+            await Events.Eventually(async () => (await localApi.GetStringAsync("/metrics")).Contains(waiting), waiting.Trim());
         }
         await AdvisoryAsync(holder, "pg_advisory_unlock");
         return await Task.WhenAll(posts);

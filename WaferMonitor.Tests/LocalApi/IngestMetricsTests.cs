@@ -35,6 +35,7 @@ public sealed class IngestMetricsTests(FabFixture fab)
         Assert.Matches("db_pool_available [0-9]+\n", text);
         Assert.Matches("events_processed_total\\{kind=\"finished\",status=\"accepted\"\\} [1-9]", text);
         Assert.Contains("# TYPE jobs_running gauge", text);
+        Assert.Contains("# TYPE ingest_batches_waiting gauge", text);
         Assert.Contains("# TYPE job_oldest_running_seconds gauge", text);
 
         // The finished job is also one structured JSON log line, with the seed's property names.
