@@ -9,7 +9,7 @@ using WaferMonitor.ServiceDefaults.Telemetry;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
-public sealed record StoreResult(int Accepted, int Duplicates, long? LastSeq);
+public sealed record StoreResult(int Accepted, int Duplicates);
 
 /// <summary>
 /// Stores batches in transactions with a constant number of round trips: one that claims the idempotency keys, upserts
@@ -44,13 +44,13 @@ internal sealed partial class EventStore(
     /// <summary>
     /// Stores a request's batch: it waits for a turn, and a turn stores everything that queued up meanwhile (this batch
     /// and others) in as few transactions as the size cap allows, until this batch is stored — by this turn or another's.
-    /// Per event and per transaction costs (the statements, the lock, the commit's flush) are then shared by more events
-    /// exactly when the database is the bottleneck, without holding any batch back while it is not.
+    /// A transaction's fixed costs (the statements, the lock, the commit's flush) are then shared by more events exactly
+    /// when the database is the bottleneck, without holding any batch back while it is not.
     /// </summary>
     public async Task<StoreResult> StoreAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
-            return new StoreResult(0, 0, null);
+            return new StoreResult(0, 0);
         var batch = new PendingBatch(items, Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
         lock (waiting)
         {
@@ -167,7 +167,7 @@ internal sealed partial class EventStore(
             var accepted = claimed is null ? owned[i] : owned[i].Where(item => claimed.Contains(item.Event.IdempotencyKey)).ToList();
             var duplicates = group[i].Items.Count - accepted.Count;
             metrics.RecordBatch(accepted, duplicates, Stopwatch.GetElapsedTime(group[i].Started));
-            results[i] = new StoreResult(accepted.Count, duplicates, stored?.LastSeq);
+            results[i] = new StoreResult(accepted.Count, duplicates);
         }
         var acceptedTotal = results.Sum(r => r.Accepted);
         LogBatchStored(acceptedTotal, events.Count - acceptedTotal, group.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
