@@ -63,39 +63,37 @@ internal static class IngestBenchmark
         using var localApi = fab.Client($"localapi-{BenchFab.Site}");
         await StoreAllAsync(fab, localApi, WarmUpEvents, cancellationToken);
         output.WriteLine(await SettleAsync(fab, localApi, cpu, cancellationToken));
-        var (viaLocalApi, cpuReport) = await PostToLocalApiAsync(fab, localApi, cpu, events, emptyTablesFirst: true, cancellationToken);
+        var (viaLocalApi, cpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: true, cancellationToken);
         output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
         output.WriteLine(cpuReport);
 
         using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
         await StoreAllAsync(fab, sidecar, WarmUpEvents, cancellationToken);
         output.WriteLine(await SettleAsync(fab, sidecar, cpu, cancellationToken));
-        var sidecarBodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
-        var before = await fab.EmptySiteTablesAsync(cancellationToken);
-        cpu.Start();
-        var started = Stopwatch.GetTimestamp();
-        await Measure.PostAllAsync(sidecar, "/v1/ingest/events:batch", sidecarBodies, Connections, cancellationToken);
-        await WaitUntilStoredAsync(fab, before, events, cancellationToken);
-        var endToEndElapsed = Stopwatch.GetElapsedTime(started);
-        cpuReport = cpu.Report(events);
-        var endToEnd = await fab.EventsAfterAsync(before, cancellationToken) / endToEndElapsed.TotalSeconds;
+        (var endToEnd, cpuReport) = await MeasureStoredAsync(fab, sidecar, cpu, events, emptyTablesFirst: true, cancellationToken);
         output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
         output.WriteLine(cpuReport);
 
         await StoreAllAsync(fab, localApi, Math.Max(0, GrownTableEvents - events), cancellationToken);
-        var (grown, grownCpuReport) = await PostToLocalApiAsync(fab, localApi, cpu, events, emptyTablesFirst: false, cancellationToken);
+        var (grown, grownCpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: false, cancellationToken);
         output.WriteLine($"(b) again, on tables holding {Math.Max(GrownTableEvents, events),9:N0} events {grown,10:N0} events/s  = {grown / raw:P0} of (a)  (context, no goal)");
         output.WriteLine(grownCpuReport);
     }
 
-    /// <summary>(b): fresh events posted straight to LocalApi; events stored per second of posting, and the CPU they took.</summary>
-    private static async Task<(double Rate, string CpuReport)> PostToLocalApiAsync(
-        BenchFab fab, HttpClient localApi, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken)
+    /// <summary>
+    /// (b) or (c): fresh events posted through <paramref name="client"/> (LocalApi answers once they are stored, the Sidecar
+    /// once they are spooled); events stored per second until the site stored them all, and the CPU they took.
+    /// </summary>
+    private static async Task<(double Rate, string CpuReport)> MeasureStoredAsync(
+        BenchFab fab, HttpClient client, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken)
     {
         var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
         var before = emptyTablesFirst ? await fab.EmptySiteTablesAsync(cancellationToken) : await fab.CheckpointAsync(cancellationToken);
         cpu.Start();
-        var elapsed = await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", bodies, Connections, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        await Measure.PostAllAsync(client, "/v1/ingest/events:batch", bodies, Connections, cancellationToken);
+        await WaitUntilStoredAsync(fab, before, events, cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started);
         var cpuReport = cpu.Report(events);
         return (await fab.EventsAfterAsync(before, cancellationToken) / elapsed.TotalSeconds, cpuReport);
     }

@@ -4,8 +4,8 @@ using WaferMonitor.ServiceDefaults.Ingest;
 namespace WaferMonitor.LocalApi.Ingest;
 
 /// <summary>
-/// What storing a batch's events needs that no database does: the projection folds and the encoded event rows. Built
-/// before the batch waits for its turn, so that the time a batch holds a connection (and, for its COPY, the commit-order
+/// What storing a transaction's events needs that no database does: the projection folds and the encoded event rows.
+/// Built before the transaction opens a connection, so that the time it holds one (and, for its COPY, the commit-order
 /// lock) is spent on the database.
 /// </summary>
 internal sealed class PreparedEvents : IDisposable

@@ -16,8 +16,9 @@ namespace WaferMonitor.Sidecar.Forwarding;
 /// Drains the spool to LocalApi, a stretch of up to <see cref="ForwarderOptions.Lanes"/> batches at a time: the stretch
 /// is dealt to lanes by job, the lanes are delivered side by side, each lane's share as one batch (split only where it
 /// would pass the ingest limits), and the stretch is committed (its segments eventually deleted) only after LocalApi
-/// answered for every event in it. So the events of one job reach LocalApi in spool order. Per-event rejections go to the dead-letter file; a 413 or 400 splits
-/// the batch until the offending event stands alone; anything transient is retried with backoff, indefinitely.
+/// answered for every event in it. So the events of one job reach LocalApi in spool order. Per-event rejections go to
+/// the dead-letter file; a 413 or 400 splits the batch until the offending event stands alone; anything transient is
+/// retried with backoff, indefinitely.
 /// </summary>
 internal sealed partial class Forwarder(
     SegmentSpool spool,

@@ -26,7 +26,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
         var third = second.Take(5).Concat(Progress(rig.Site, 5)).ToList();
         var fourth = first.Take(3).Concat(Progress(rig.Site, 7)).ToList();
 
-        var results = await WithFirstHeldAsync(rig, first, [second, third, fourth],
+        var results = await WithFirstHeldAsync(rig, localApi, first, [second, third, fourth],
             batch => Events.PostBatchAsync(localApi, batch));
 
         // The third repeats five of the second's events in the same transaction; the fourth three of the first's, stored
@@ -62,7 +62,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
         var poisoned = Progress(rig.Site, 4).Append(Events.Job(Guid.NewGuid(), EventKinds.Progress, DateTimeOffset.UtcNow, site: rig.Site, key: "poison")).ToList();
         var alsoGood = Progress(rig.Site, 5);
 
-        var statuses = await WithFirstHeldAsync(rig, first, [good, poisoned, alsoGood], async batch =>
+        var statuses = await WithFirstHeldAsync(rig, localApi, first, [good, poisoned, alsoGood], async batch =>
         {
             using var response = await localApi.PostAsJsonAsync("/v1/ingest/events:batch", batch, WireJson.Options);
             return (int)response.StatusCode;
@@ -86,7 +86,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
     /// </summary>
     /// <returns>What <paramref name="post"/> returned, the first batch's result first.</returns>
     private static async Task<T[]> WithFirstHeldAsync<T>(
-        SiteRig rig, List<WireEvent> first, List<WireEvent>[] queued, Func<List<WireEvent>, Task<T>> post)
+        SiteRig rig, HttpClient localApi, List<WireEvent> first, List<WireEvent>[] queued, Func<List<WireEvent>, Task<T>> post)
     {
         await using var holder = new NpgsqlConnection(rig.ConnectionString);
         await holder.OpenAsync();
@@ -97,7 +97,6 @@ public sealed class IngestGroupingTests(FabFixture fab)
                 WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """))[0][0] is 1L,
             "the first batch's transaction waiting for the commit-order lock");
-        using var localApi = rig.Client("localapi");
         for (var i = 0; i < queued.Length; i++)
         {
             posts.Add(post(queued[i]));
