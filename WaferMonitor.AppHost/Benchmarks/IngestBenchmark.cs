@@ -41,43 +41,61 @@ internal static class IngestBenchmark
     /// </summary>
     private const int GrownTableEvents = 1_000_000;
 
+    /// <summary>
+    /// (a), (b) and (c) are measured in turn this many times, each ratio against the (a) of its round, and the median round
+    /// is the result: this machine's speed drifts over minutes (the same (a) has cost PostgreSQL 14 µs per event in one run
+    /// and 20 µs in another), and a ratio against an (a) measured minutes apart measured the drift as much as the ingest.
+    /// </summary>
+    private const int Rounds = 3;
+
     public static async Task RunAsync(BenchFab fab, int events, TextWriter output, CancellationToken cancellationToken)
     {
-        output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections; (a)–(c) from empty tables, after at least {WarmUpEvents:N0} unmeasured ==");
+        output.WriteLine($"== ingest: {events:N0} events, batches of {BatchSize}, {Connections} connections; {Rounds} rounds of (a)–(c), each from empty tables, after at least {WarmUpEvents:N0} unmeasured ==");
         var cpu = new CpuPerEvent(
             ("LocalApi", fab.App.Get<ProjectResource>($"localapi-{BenchFab.Site}").ProcessId),
             ("Sidecar", fab.App.Get<ProjectResource>($"sidecar-{BenchFab.Site}").ProcessId),
             ("PostgreSQL", fab.App.Get<PostgresResource>("postgres").ProcessId));
-        double raw;
-        // One data source for the warm-up and the measurement, open until the report: its backends stay alive, so their
-        // CPU is read while they run (backends exiting around a reading were counted erratically).
-        await using (var copies = NpgsqlDataSource.Create(fab.ConnectionString))
-        {
-            await RawCopyAsync(copies, WarmUpEvents, cancellationToken);
-            cpu.Start();
-            raw = await RawCopyAsync(copies, events, cancellationToken);
-            output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
-            output.WriteLine(cpu.Report(events));
-        }
-
+        // One data source for the warm-up and every round, open until the end: its backends stay alive, so their CPU is
+        // read while they run (backends exiting around a reading were counted erratically).
+        await using var copies = NpgsqlDataSource.Create(fab.ConnectionString);
+        await RawCopyAsync(copies, WarmUpEvents, cancellationToken);
         using var localApi = fab.Client($"localapi-{BenchFab.Site}");
         await StoreAllAsync(fab, localApi, WarmUpEvents, cancellationToken);
-        output.WriteLine(await SettleAsync(fab, localApi, cpu, cancellationToken));
-        var (viaLocalApi, cpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: true, cancellationToken);
-        output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
-        output.WriteLine(cpuReport);
-
+        output.WriteLine("(b) " + await SettleAsync(fab, localApi, cpu, cancellationToken));
         using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
         await StoreAllAsync(fab, sidecar, WarmUpEvents, cancellationToken);
-        output.WriteLine(await SettleAsync(fab, sidecar, cpu, cancellationToken));
-        (var endToEnd, cpuReport) = await MeasureStoredAsync(fab, sidecar, cpu, events, emptyTablesFirst: true, cancellationToken);
-        output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
-        output.WriteLine(cpuReport);
+        output.WriteLine("(c) " + await SettleAsync(fab, sidecar, cpu, cancellationToken));
+
+        var rounds = new List<(double Raw, double ViaLocalApi, double EndToEnd)>();
+        for (var round = 1; round <= Rounds; round++)
+        {
+            output.WriteLine($"-- round {round} of {Rounds}");
+            cpu.Start();
+            var raw = await RawCopyAsync(copies, events, cancellationToken);
+            output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
+            output.WriteLine(cpu.Report(events));
+            var (viaLocalApi, cpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: true, cancellationToken);
+            output.WriteLine($"(b) LocalApi batch ingest, stored                {viaLocalApi,10:N0} events/s  = {viaLocalApi / raw:P0} of (a)");
+            output.WriteLine(cpuReport);
+            (var endToEnd, cpuReport) = await MeasureStoredAsync(fab, sidecar, cpu, events, emptyTablesFirst: true, cancellationToken);
+            output.WriteLine($"(c) Sidecar -> LocalApi, until stored            {endToEnd,10:N0} events/s  = {endToEnd / raw:P0} of (a)");
+            output.WriteLine(cpuReport);
+            rounds.Add((raw, viaLocalApi, endToEnd));
+        }
+        output.WriteLine($"== over {Rounds} rounds: (b)/(a) median {Summary(rounds.Select(r => r.ViaLocalApi / r.Raw))}; (c)/(a) median {Summary(rounds.Select(r => r.EndToEnd / r.Raw))}");
+        var raws = rounds.Select(r => r.Raw).Order().ToList();
 
         await StoreAllAsync(fab, localApi, Math.Max(0, GrownTableEvents - events), cancellationToken);
         var (grown, grownCpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: false, cancellationToken);
-        output.WriteLine($"(b) again, on tables holding {Math.Max(GrownTableEvents, events),9:N0} events {grown,10:N0} events/s  = {grown / raw:P0} of (a)  (context, no goal)");
+        output.WriteLine($"(b) again, on tables holding {Math.Max(GrownTableEvents, events),9:N0} events {grown,10:N0} events/s  = {grown / raws[Rounds / 2]:P0} of the median (a)  (context, no goal)");
         output.WriteLine(grownCpuReport);
+    }
+
+    /// <summary>The median of the rounds' ratios, then each round's.</summary>
+    private static string Summary(IEnumerable<double> ratios)
+    {
+        var perRound = ratios.ToList();
+        return $"{perRound.Order().ElementAt(perRound.Count / 2):P0} (rounds: {string.Join(", ", perRound.Select(r => r.ToString("P0")))})";
     }
 
     /// <summary>
@@ -101,17 +119,22 @@ internal static class IngestBenchmark
     /// <summary>
     /// CPU time per event of the fab's processes over a measurement: where the machine's two cores went, and how much of
     /// it a .NET service spent compiling (the JIT's background thread). Processes that used next to none (or are not
-    /// local) are left out.
+    /// local) are left out. Also the bench's own (its client's) CPU per event and how busy the machine's cores were: idle
+    /// cores mean the measurement waited on something other than CPU.
     /// </summary>
     private sealed class CpuPerEvent(params (string Name, int? ProcessId)[] processes)
     {
         private TimeSpan[] started = [];
         private IReadOnlyDictionary<int, TimeSpan>[] compilingStarted = [];
+        private TimeSpan clientStarted;
+        private (TimeSpan Busy, TimeSpan Idle) machineStarted;
 
         public void Start()
         {
             started = [.. processes.Select(p => ProcessCpu.Of(p.ProcessId))];
             compilingStarted = [.. processes.Select(p => ProcessCpu.CompilingThreadsOf(p.ProcessId))];
+            clientStarted = ProcessCpu.OwnOf(Environment.ProcessId);
+            machineStarted = ProcessCpu.Machine();
         }
 
         /// <summary>The part of the CPU used since <see cref="Start"/> that went to compiling.</summary>
@@ -128,7 +151,11 @@ internal static class IngestBenchmark
                 .Select(u => (u.Name, Micros: u.Total.TotalMicroseconds / events, Compiling: u.Compiling.TotalMicroseconds / events))
                 .Where(u => u.Micros >= 0.5)
                 .Select(u => u.Compiling >= 0.05 ? $"{u.Name} {u.Micros:0.0} µs ({u.Compiling:0.0} compiling)" : $"{u.Name} {u.Micros:0.0} µs");
-            return $"    CPU per event: {string.Join(", ", used)}";
+            var client = (ProcessCpu.OwnOf(Environment.ProcessId) - clientStarted).TotalMicroseconds / events;
+            var machine = ProcessCpu.Machine();
+            var busy = machine.Busy - machineStarted.Busy;
+            var busyShare = busy / (busy + machine.Idle - machineStarted.Idle);
+            return $"    CPU per event: {string.Join(", ", used)}; bench client {client:0.0} µs; cores {busyShare:P0} busy";
         }
 
         private (string Name, TimeSpan Total, TimeSpan Compiling)[] Used() => [.. processes.Select((p, i) => (

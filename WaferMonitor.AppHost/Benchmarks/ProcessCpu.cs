@@ -22,6 +22,26 @@ internal static class ProcessCpu
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
+    /// <summary>CPU time the process itself has used, without its children.</summary>
+    public static TimeSpan OwnOf(int processId) =>
+        Stat($"/proc/{processId}/stat") is { } own ? TimeSpan.FromSeconds((own.User + own.System) / TicksPerSecond) : TimeSpan.Zero;
+
+    /// <summary>
+    /// The machine's CPU time so far, all cores: busy (any work, the kernel's included) and idle (waiting for I/O
+    /// included), from the first line of <c>/proc/stat</c>.
+    /// </summary>
+    public static (TimeSpan Busy, TimeSpan Idle) Machine()
+    {
+        if (ReadOrNull("/proc/stat") is not { } text)
+            return (TimeSpan.Zero, TimeSpan.Zero);
+        var number = System.Globalization.CultureInfo.InvariantCulture;
+        // cpu user nice system idle iowait irq softirq steal …
+        var ticks = text[..text.IndexOf('\n')].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(field => long.Parse(field, number)).ToArray();
+        var idle = ticks[3] + ticks[4];
+        return (TimeSpan.FromSeconds((ticks.Sum() - idle) / TicksPerSecond), TimeSpan.FromSeconds(idle / TicksPerSecond));
+    }
+
     /// <summary>
     /// CPU time of the process's tiered-compilation threads alive now, by thread: the .NET runtime re-compiling hot
     /// methods with optimisations, in the background, for a while after a code path starts being used. Linux shows the

@@ -13,7 +13,8 @@ public sealed record StoreResult(int Accepted, int Duplicates);
 
 /// <summary>
 /// Stores batches in transactions with a constant number of round trips: one that claims the idempotency keys, upserts
-/// the folded projections, takes the commit-order lock and reserves the event seqs; then the COPY of the new events.
+/// the folded projections and reserves the event seqs; the COPY of the new events; the wait for the transactions that
+/// reserved seqs before it to end (so seqs become visible in order); the commit.
 /// Batches that queued up while the transactions in flight ran are stored together in one transaction (up to
 /// <see cref="LocalApiOptions.MaxEventsPerTransaction"/> events), each request still answered with its own counts.
 /// </summary>
@@ -21,8 +22,8 @@ internal sealed partial class EventStore(
     NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
 {
     /// <summary>
-    /// Transactions in flight at once. Every transaction ends in the commit-order section, one at a time; more in flight
-    /// than the machine has cores only take CPU from the one holding it.
+    /// Transactions in flight at once. More in flight than the machine has cores only compete for its CPU, and each takes
+    /// fewer of the batches that queued up meanwhile.
     /// </summary>
     private readonly SemaphoreSlim concurrency = new(options.Value.MaxConcurrentBatches);
 
@@ -32,12 +33,13 @@ internal sealed partial class EventStore(
     private readonly int maxEventsPerTransaction = options.Value.MaxEventsPerTransaction;
 
     /// <summary>
-    /// Held from reserving a transaction's event seqs until commit. Sequences are not handed out in commit order, so event
-    /// seqs are drawn only while holding this lock: a transaction that draws later also commits later, and "everything
-    /// after seq X" never skips an event that commits afterwards with a smaller seq. The lock is released after the commit
-    /// is visible. Only bytes already encoded are sent while it is held.
+    /// Held only while a transaction reserves its block of event seqs and takes its ticket (<c>wm_reserve_event_seqs</c>),
+    /// so blocks are contiguous and tickets follow seq order. Sequences are not handed out in commit order; a transaction
+    /// commits only once every transaction with a smaller ticket has ended (<c>wm_await_earlier_tickets</c>), so "everything
+    /// after seq X" never skips an event that commits afterwards with a smaller seq — while the transactions' COPYs, the
+    /// bulk of their work, run side by side.
     /// </summary>
-    internal const long CommitOrderLockId = 0x57_4D_53_45_51; // "WMSEQ"
+    internal const long ReservationLockId = 0x57_4D_53_45_51; // "WMSEQ"
 
     public const string NotifyChannel = "wafermonitor_events";
 
@@ -207,7 +209,10 @@ internal sealed partial class EventStore(
                     stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken));
             }
             if (stored is not null)
+            {
                 await db.MeasureAsync("copy", "event", () => CopyEventsAsync(connection, fresh.Rows, stored, cancellationToken));
+                await db.MeasureAsync("await", "earlier_tickets", () => AwaitEarlierTicketsAsync(connection, stored.LastSeq, cancellationToken));
+            }
             await db.MeasureAsync("commit", "event", () => transaction.CommitAsync(cancellationToken));
             return (claimed, stored);
         }
@@ -241,7 +246,7 @@ internal sealed partial class EventStore(
 
     /// <summary>
     /// In one round trip: claims every key (when <paramref name="claimKeys"/> is given), upserts the job and subjob
-    /// projections, takes the commit-order lock, reserves the rows' seqs as one block and announces the new watermark
+    /// projections, reserves the rows' seqs as one block with a commit-order ticket, and announces the new watermark
     /// (delivered to listeners when the transaction commits). The claim is a plain insert, not ON CONFLICT, which would
     /// first probe the key index for every row and then descend it again to insert: a batch with a key stored before
     /// fails instead, and is retried with <see cref="ClaimNewKeysAsync"/>.
@@ -262,13 +267,11 @@ internal sealed partial class EventStore(
         var subjobs = EntityUpsert("subjob", events.Subjobs);
         foreach (var upsert in new[] { jobs, subjobs }.OfType<NpgsqlBatchCommand>())
             batch.BatchCommands.Add(upsert);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@id)") { Parameters = { new("id", CommitOrderLockId) } });
-        // Every event seq is drawn under the lock, so the block is contiguous. OFFSET 0 keeps setval evaluated once. The
-        // transaction's start time is the events' ingest time (the partition key), as it is the keys'.
+        // The transaction's start time is the events' ingest time (the partition key), as it is the keys'.
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
             SELECT last, transaction_timestamp(), pg_notify('{NotifyChannel}', last::text)
-            FROM (SELECT setval('event_seq', nextval('event_seq') + @count - 1) AS last OFFSET 0) AS reserved
-            """) { Parameters = { new("count", (long)events.Rows.Count) } });
+            FROM wm_reserve_event_seqs(@lock, @count) AS last
+            """) { Parameters = { new("lock", ReservationLockId), new("count", (long)events.Rows.Count) } });
 
         // Prepared once per pooled connection (Npgsql keeps prepared statements across pool rentals): the upserts' plans
         // are not made again for every batch.
@@ -297,8 +300,6 @@ internal sealed partial class EventStore(
                 }
                 await reader.NextResultAsync(cancellationToken);
             }
-            // Past the lock's result set to the reservation's.
-            await reader.NextResultAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new UpsertResult(reader.GetDateTime(1), finished, reader.GetInt64(0));
         }
@@ -414,13 +415,21 @@ internal sealed partial class EventStore(
     private static NpgsqlParameter Array<T>(string name, T[] values, NpgsqlDbType elementType) =>
         new(name, NpgsqlDbType.Array | elementType) { Value = values };
 
-    /// <summary>Sends the batch's rows, stamped with their seqs and ingest time, while holding the commit-order lock.</summary>
+    /// <summary>Sends the batch's rows, stamped with their seqs and ingest time.</summary>
     private static async Task CopyEventsAsync(
         NpgsqlConnection connection, EventCopyRows rows, UpsertResult stored, CancellationToken cancellationToken)
     {
         rows.Stamp(stored.LastSeq - rows.Count + 1, stored.IngestedAt);
         await using (var copy = await connection.BeginRawBinaryCopyAsync(EventCopyRows.CopyCommand, cancellationToken))
             await copy.WriteAsync(rows.Bytes, cancellationToken);
+    }
+
+    /// <summary>Returns once every transaction that reserved seqs before this one has committed or rolled back.</summary>
+    private static async Task AwaitEarlierTicketsAsync(NpgsqlConnection connection, long ticket, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT wm_await_earlier_tickets(@ticket)", connection);
+        command.Parameters.AddWithValue("ticket", ticket);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     // Placeholders in snake_case: they become the JSON log line's property names, as in the seed's example.

@@ -110,7 +110,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
     private static async Task AdvisoryAsync(NpgsqlConnection connection, string function)
     {
         await using var command = new NpgsqlCommand($"SELECT {function}(@id)", connection);
-        command.Parameters.AddWithValue("id", EventStore.CommitOrderLockId);
+        command.Parameters.AddWithValue("id", EventStore.ReservationLockId);
         await command.ExecuteNonQueryAsync();
     }
 }

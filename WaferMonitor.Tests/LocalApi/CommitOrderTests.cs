@@ -1,0 +1,111 @@
+using System.Net.Http.Json;
+using Npgsql;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.Tests.Infrastructure;
+
+namespace WaferMonitor.Tests.LocalApi;
+
+/// <summary>
+/// Ingest transactions copy their events side by side but commit in the order they reserved their seqs, so a reader of
+/// "seq &gt; X" never sees a later seq before an earlier one. A test trigger holds a batch's COPY at a gate (an advisory
+/// lock the test holds) on an event with a gate key, so the transactions are caught in flight.
+/// </summary>
+[Collection(FabCollection.Name)]
+public sealed class CommitOrderTests(FabFixture fab)
+{
+    private const long FirstGate = 7_001;
+    private const long FailingGate = 7_002;
+
+    // One transaction per request, three in flight.
+    private static readonly Dictionary<string, string> ThreeTransactionsInFlight = new()
+    {
+        ["LocalApi__MaxConcurrentBatches"] = "3",
+        ["LocalApi__MaxEventsPerTransaction"] = "1",
+    };
+
+    [Fact]
+    public async Task A_transaction_that_reserved_later_commits_only_after_every_earlier_one_ended_even_if_one_between_rolled_back()
+    {
+        await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: ThreeTransactionsInFlight);
+        await using (var connection = new NpgsqlConnection(rig.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var gate = new NpgsqlCommand($"""
+                CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.idempotency_key = 'gate-first' THEN PERFORM pg_advisory_xact_lock_shared({FirstGate}); END IF;
+                    IF NEW.idempotency_key = 'gate-failing' THEN
+                        PERFORM pg_advisory_xact_lock_shared({FailingGate});
+                        RAISE EXCEPTION 'refused by the test';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_gate BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION test_gate();
+                """, connection);
+            await gate.ExecuteNonQueryAsync();
+        }
+        await using var gates = new NpgsqlConnection(rig.ConnectionString);
+        await gates.OpenAsync();
+        await ExecuteAsync(gates, $"SELECT pg_advisory_lock({FirstGate}), pg_advisory_lock({FailingGate})");
+        using var localApi = rig.Client("localapi");
+        var first = Batch(rig.Site, "gate-first");
+        var failing = Batch(rig.Site, "gate-failing");
+        var last = Batch(rig.Site, key: null);
+
+        // Each posted once the one before has reserved its seqs: the first two are held at their gates in their COPY, the
+        // last has copied its events and waits for the two before it.
+        var firstPost = Post(localApi, first);
+        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 1", 1), "the first batch held at its gate");
+        var failingPost = Post(localApi, failing);
+        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 1", 2), "the failing batch held at its gate");
+        var lastPost = Post(localApi, last);
+        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 2", 1), "the last batch waiting for earlier tickets");
+        Assert.Empty(await StoredAsync(rig));
+
+        // The batch in between rolls back; the last one still waits for the first.
+        await ExecuteAsync(gates, $"SELECT pg_advisory_unlock({FailingGate})");
+        Assert.Equal(500, await failingPost);
+        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 2", 1), "the last batch still waiting, for the first");
+        Assert.False(lastPost.IsCompleted);
+        Assert.Empty(await StoredAsync(rig));
+
+        await ExecuteAsync(gates, $"SELECT pg_advisory_unlock({FirstGate})");
+        var statuses = await Task.WhenAll(firstPost, lastPost);
+        Assert.Equal([200, 200], statuses);
+        Assert.Equal(first.Concat(last).Select(e => e.IdempotencyKey), await StoredAsync(rig));
+    }
+
+    /// <summary>Three job events, the last with <paramref name="key"/> when given.</summary>
+    private static List<WireEvent> Batch(string site, string? key)
+    {
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var batch = Enumerable.Range(0, 2).Select(i => Events.Job(Guid.NewGuid(), EventKinds.Progress, at.AddMilliseconds(i), site: site)).ToList();
+        batch.Add(key is null
+            ? Events.Job(Guid.NewGuid(), EventKinds.Progress, at, site: site)
+            : Events.Job(Guid.NewGuid(), EventKinds.Progress, at, site: site, key: key));
+        return batch;
+    }
+
+    private static async Task<int> Post(HttpClient localApi, List<WireEvent> batch)
+    {
+        using var response = await localApi.PostAsJsonAsync("/v1/ingest/events:batch", batch, WireJson.Options);
+        return (int)response.StatusCode;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Whether exactly <paramref name="count"/> advisory locks of the given key space are being waited for.</summary>
+    private static async Task<bool> WaitingAsync(SiteRig rig, string keySpace, long count) =>
+        (await Sql.QueryAsync(rig.ConnectionString, $"""
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND {keySpace} AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """))[0][0] is long waiting && waiting == count;
+
+    private static async Task<List<string>> StoredAsync(SiteRig rig) =>
+        (await Sql.QueryAsync(rig.ConnectionString, "SELECT idempotency_key FROM event ORDER BY seq")).Select(row => (string)row[0]!).ToList();
+}
