@@ -58,20 +58,21 @@ internal static class IngestBenchmark
         // One data source for the warm-up and every round, open until the end: its backends stay alive, so their CPU is
         // read while they run (backends exiting around a reading were counted erratically).
         await using var copies = NpgsqlDataSource.Create(fab.ConnectionString);
-        await RawCopyAsync(copies, WarmUpEvents, cancellationToken);
+        await RawCopyAsync(copies, WarmUpEvents, cpu: null, cancellationToken);
         using var localApi = fab.Client($"localapi-{BenchFab.Site}");
         await StoreAllAsync(fab, localApi, WarmUpEvents, cancellationToken);
-        output.WriteLine("(b) " + await SettleAsync(fab, localApi, cpu, cancellationToken));
+        output.WriteLine("    (b) " + await SettleAsync(fab, localApi, cpu, cancellationToken));
         using var sidecar = fab.Client($"sidecar-{BenchFab.Site}");
         await StoreAllAsync(fab, sidecar, WarmUpEvents, cancellationToken);
-        output.WriteLine("(c) " + await SettleAsync(fab, sidecar, cpu, cancellationToken));
+        output.WriteLine("    (c) " + await SettleAsync(fab, sidecar, cpu, cancellationToken));
 
         var rounds = new List<(double Raw, double ViaLocalApi, double EndToEnd)>();
         for (var round = 1; round <= Rounds; round++)
         {
             output.WriteLine($"-- round {round} of {Rounds}");
-            cpu.Start();
-            var raw = await RawCopyAsync(copies, events, cancellationToken);
+            // Emptied before (a) too: otherwise autovacuum works through the site tables' previous events during (a).
+            await fab.EmptySiteTablesAsync(cancellationToken);
+            var raw = await RawCopyAsync(copies, events, cpu, cancellationToken);
             output.WriteLine($"(a) raw COPY into an equivalent table            {raw,10:N0} events/s");
             output.WriteLine(cpu.Report(events));
             var (viaLocalApi, cpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: true, cancellationToken);
@@ -177,7 +178,7 @@ internal static class IngestBenchmark
             compiling = cpu.CompilingShare();
             rounds++;
         }
-        return $"    warm-up: {WarmUpEvents + rounds * WarmUpRoundEvents:N0} events; in the last {WarmUpRoundEvents:N0} the JIT used {compiling:P1} of the CPU";
+        return $"warm-up: {WarmUpEvents + rounds * WarmUpRoundEvents:N0} events; in the last {WarmUpRoundEvents:N0} the JIT used {compiling:P1} of the CPU";
     }
 
     /// <summary>Posts <paramref name="events"/> fresh events through <paramref name="client"/> and waits until the site stored them.</summary>
@@ -195,7 +196,8 @@ internal static class IngestBenchmark
             await Task.Delay(20, cancellationToken);
     }
 
-    private static async Task<double> RawCopyAsync(NpgsqlDataSource dataSource, int events, CancellationToken cancellationToken)
+    /// <summary>(a): copies <paramref name="events"/> rows; <paramref name="cpu"/> is started once they are generated.</summary>
+    private static async Task<double> RawCopyAsync(NpgsqlDataSource dataSource, int events, CpuPerEvent? cpu, CancellationToken cancellationToken)
     {
         var rows = EventGenerator.Lots(BenchFab.Site, events)
             .Select(e => (Event: e, Payload: JsonSerializer.Serialize(e, WireJson.Options)))
@@ -207,6 +209,7 @@ internal static class IngestBenchmark
             """))
             await create.ExecuteNonQueryAsync(cancellationToken);
         var next = -1;
+        cpu?.Start();
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
         {

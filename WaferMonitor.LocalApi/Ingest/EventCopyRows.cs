@@ -8,9 +8,9 @@ namespace WaferMonitor.LocalApi.Ingest;
 /// <summary>
 /// A batch's event rows in PostgreSQL's binary COPY format (header, per row a field count and length-prefixed values,
 /// trailer), encoded before the transaction opens a connection; once it knows its ingest time and its seqs,
-/// <see cref="Stamp"/> fills those fixed-width values in place, so inside the commit-order section only bytes go to the
-/// server. Written by hand because Npgsql's row importer resolves a converter and awaits a write for each of the twelve
-/// values of every row, inside that section, which runs one transaction at a time. Only the event table's column types are
+/// <see cref="Stamp"/> fills those fixed-width values in place, so while the transaction holds its connection only bytes
+/// go to the server. Written by hand because Npgsql's row importer resolves a converter and awaits a write for each of
+/// the twelve values of every row, all while the transaction is open. Only the event table's column types are
 /// written: bigint, timestamptz, text, uuid and jsonb.
 /// </summary>
 internal sealed class EventCopyRows : IDisposable
