@@ -43,8 +43,10 @@ internal sealed class SidecarIngest(
         var requestContext = receive is { IdFormat: ActivityIdFormat.W3C } ? receive.Context : (ActivityContext?)null;
         // The spool keeps each event's own trace context so the forwarder can link to it long after this request ended.
         var contexts = read.Items.Select(i => EventTraceContext.FromMetadata(i.Event) ?? requestContext).ToList();
-        var records = read.Items.Select((item, index) =>
-            new SpoolRecord(receivedAt, contexts[index] is { } c ? EventTraceContext.ToTraceParent(c) : null, item.Raw)).ToList();
+        // Most events carry no context of their own: the request's is formatted once, not once per event.
+        var requestTraceParent = requestContext is { } context ? EventTraceContext.ToTraceParent(context) : null;
+        var records = read.Items.Select((item, index) => new SpoolRecord(receivedAt,
+            contexts[index] is { } c ? (c == requestContext ? requestTraceParent : EventTraceContext.ToTraceParent(c)) : null, item.Raw)).ToList();
         var links = EventTraceContext.Links(contexts.Where(c => c != requestContext));
         foreach (var link in links)
             receive?.AddLink(link);
