@@ -65,7 +65,7 @@ public sealed class CommitOrderTests(FabFixture fab)
         // The batch in between rolls back; the last one still waits for the first.
         await ExecuteAsync(gates, $"SELECT pg_advisory_unlock({FailingGate})");
         Assert.Equal(500, await failingPost);
-        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 2", 1), "the last batch still waiting, for the first");
+        await Events.Eventually(() => WaitsForTheGatedTicketAsync(rig), "the last batch waiting for the first one's ticket");
         Assert.False(lastPost.IsCompleted);
         Assert.Empty(await StoredAsync(rig));
 
@@ -105,6 +105,21 @@ public sealed class CommitOrderTests(FabFixture fab)
             WHERE locktype = 'advisory' AND {keySpace} AND NOT granted
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """))[0][0] is long waiting && waiting == count;
+
+    /// <summary>
+    /// Whether a transaction waits for the ticket of the transaction held at <see cref="FirstGate"/>: a wait that can only
+    /// end when that one does.
+    /// </summary>
+    private static async Task<bool> WaitsForTheGatedTicketAsync(SiteRig rig) =>
+        (await Sql.QueryAsync(rig.ConnectionString, $"""
+            SELECT count(*) FROM pg_locks waiting
+            JOIN pg_locks ticket ON ticket.locktype = 'advisory' AND ticket.objsubid = 2 AND ticket.granted AND ticket.mode = 'ExclusiveLock'
+                AND ticket.classid = waiting.classid AND ticket.objid = waiting.objid AND ticket.database = waiting.database
+            JOIN pg_locks gated ON gated.pid = ticket.pid AND gated.locktype = 'advisory' AND gated.objsubid = 1 AND NOT gated.granted
+                AND gated.objid = {FirstGate}
+            WHERE waiting.locktype = 'advisory' AND waiting.objsubid = 2 AND NOT waiting.granted
+              AND waiting.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """))[0][0] is 1L;
 
     private static async Task<List<string>> StoredAsync(SiteRig rig) =>
         (await Sql.QueryAsync(rig.ConnectionString, "SELECT idempotency_key FROM event ORDER BY seq")).Select(row => (string)row[0]!).ToList();
