@@ -42,8 +42,8 @@ internal static class IngestBenchmark
     private const int GrownTableEvents = 1_000_000;
 
     /// <summary>
-    /// (a), (b) and (c) are measured in turn this many times, each ratio against the (a) of its round, and the median round
-    /// is the result: this machine's speed drifts over minutes (the same (a) has cost PostgreSQL 14 µs per event in one run
+    /// (a), (b) and (c) are measured in turn this many times, each ratio against the (a) of its round, and each ratio's
+    /// median over the rounds is the result: this machine's speed drifts over minutes (the same (a) has cost PostgreSQL 14 µs per event in one run
     /// and 20 µs in another), and a ratio against an (a) measured minutes apart measured the drift as much as the ingest.
     /// </summary>
     private const int Rounds = 3;
