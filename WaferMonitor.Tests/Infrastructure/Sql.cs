@@ -24,4 +24,15 @@ public static class Sql
         }
         return rows;
     }
+
+    /// <summary>
+    /// Advisory locks of the database being waited for, in one key space: 1 for locks taken with one bigint key, 2 for
+    /// locks taken with two int keys.
+    /// </summary>
+    public static async Task<long> AdvisoryWaitsAsync(string connectionString, int keySpace) =>
+        (long)(await QueryAsync(connectionString, """
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = @key_space AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """, ("key_space", (short)keySpace)))[0][0]!;
 }

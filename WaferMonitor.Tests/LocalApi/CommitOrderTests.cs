@@ -27,23 +27,18 @@ public sealed class CommitOrderTests(FabFixture fab)
     public async Task A_transaction_that_reserved_later_commits_only_after_every_earlier_one_ended_even_if_one_between_rolled_back()
     {
         await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: ThreeTransactionsInFlight);
-        await using (var connection = new NpgsqlConnection(rig.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var gate = new NpgsqlCommand($"""
-                CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF NEW.idempotency_key = 'gate-first' THEN PERFORM pg_advisory_xact_lock_shared({FirstGate}); END IF;
-                    IF NEW.idempotency_key = 'gate-failing' THEN
-                        PERFORM pg_advisory_xact_lock_shared({FailingGate});
-                        RAISE EXCEPTION 'refused by the test';
-                    END IF;
-                    RETURN NEW;
-                END $$;
-                CREATE TRIGGER test_gate BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION test_gate();
-                """, connection);
-            await gate.ExecuteNonQueryAsync();
-        }
+        await Sql.QueryAsync(rig.ConnectionString, $"""
+            CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.idempotency_key = 'gate-first' THEN PERFORM pg_advisory_xact_lock_shared({FirstGate}); END IF;
+                IF NEW.idempotency_key = 'gate-failing' THEN
+                    PERFORM pg_advisory_xact_lock_shared({FailingGate});
+                    RAISE EXCEPTION 'refused by the test';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_gate BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION test_gate();
+            """);
         await using var gates = new NpgsqlConnection(rig.ConnectionString);
         await gates.OpenAsync();
         await ExecuteAsync(gates, $"SELECT pg_advisory_lock({FirstGate}), pg_advisory_lock({FailingGate})");
@@ -55,11 +50,11 @@ public sealed class CommitOrderTests(FabFixture fab)
         // Each posted once the one before has reserved its seqs: the first two are held at their gates in their COPY, the
         // last has copied its events and waits for the two before it.
         var firstPost = Post(localApi, first);
-        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 1", 1), "the first batch held at its gate");
+        await Events.Eventually(async () => await Sql.AdvisoryWaitsAsync(rig.ConnectionString, keySpace: 1) == 1, "the first batch held at its gate");
         var failingPost = Post(localApi, failing);
-        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 1", 2), "the failing batch held at its gate");
+        await Events.Eventually(async () => await Sql.AdvisoryWaitsAsync(rig.ConnectionString, keySpace: 1) == 2, "the failing batch held at its gate");
         var lastPost = Post(localApi, last);
-        await Events.Eventually(() => WaitingAsync(rig, "objsubid = 2", 1), "the last batch waiting for earlier tickets");
+        await Events.Eventually(async () => await Sql.AdvisoryWaitsAsync(rig.ConnectionString, keySpace: 2) == 1, "the last batch waiting for earlier tickets");
         Assert.Empty(await StoredAsync(rig));
 
         // The batch in between rolls back; the last one still waits for the first.
@@ -80,9 +75,7 @@ public sealed class CommitOrderTests(FabFixture fab)
     {
         var at = DateTimeOffset.UtcNow.AddMinutes(-1);
         var batch = Enumerable.Range(0, 2).Select(i => Events.Job(Guid.NewGuid(), EventKinds.Progress, at.AddMilliseconds(i), site: site)).ToList();
-        batch.Add(key is null
-            ? Events.Job(Guid.NewGuid(), EventKinds.Progress, at, site: site)
-            : Events.Job(Guid.NewGuid(), EventKinds.Progress, at, site: site, key: key));
+        batch.Add(Events.Job(Guid.NewGuid(), EventKinds.Progress, at, site: site, key: key));
         return batch;
     }
 
@@ -97,14 +90,6 @@ public sealed class CommitOrderTests(FabFixture fab)
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
-
-    /// <summary>Whether exactly <paramref name="count"/> advisory locks of the given key space are being waited for.</summary>
-    private static async Task<bool> WaitingAsync(SiteRig rig, string keySpace, long count) =>
-        (await Sql.QueryAsync(rig.ConnectionString, $"""
-            SELECT count(*) FROM pg_locks
-            WHERE locktype = 'advisory' AND {keySpace} AND NOT granted
-              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """))[0][0] is long waiting && waiting == count;
 
     /// <summary>
     /// Whether a transaction waits for the ticket of the transaction held at <see cref="FirstGate"/>: a wait that can only

@@ -8,7 +8,7 @@ namespace WaferMonitor.Tests.LocalApi;
 
 /// <summary>
 /// Batches that queue up while a transaction runs are stored together in the next one. The tests hold LocalApi's
-/// commit-order lock so that the first batch's transaction waits on it, queue the others behind it (one transaction in
+/// seq-reservation lock so that the first batch's transaction waits on it, queue the others behind it (one transaction in
 /// flight at a time), then let go.
 /// </summary>
 [Collection(FabCollection.Name)]
@@ -80,7 +80,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
     }
 
     /// <summary>
-    /// Posts <paramref name="first"/> while the commit-order lock is held, so its transaction waits; then, once it does, each
+    /// Posts <paramref name="first"/> while the seq-reservation lock is held, so its transaction waits; then, once it does, each
     /// of <paramref name="queued"/> in turn, each once the one before is waiting in LocalApi (its <c>ingest_batches_waiting</c>
     /// gauge); then lets the lock go.
     /// </summary>
@@ -92,11 +92,8 @@ public sealed class IngestGroupingTests(FabFixture fab)
         await holder.OpenAsync();
         await AdvisoryAsync(holder, "pg_advisory_lock");
         var posts = new List<Task<T>> { post(first) };
-        await Events.Eventually(async () => (await Sql.QueryAsync(rig.ConnectionString, """
-                SELECT count(*) FROM pg_locks
-                WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """))[0][0] is 1L,
-            "the first batch's transaction waiting for the commit-order lock");
+        await Events.Eventually(async () => await Sql.AdvisoryWaitsAsync(rig.ConnectionString, keySpace: 1) == 1,
+            "the first batch's transaction waiting for the reservation lock");
         for (var i = 0; i < queued.Length; i++)
         {
             posts.Add(post(queued[i]));
