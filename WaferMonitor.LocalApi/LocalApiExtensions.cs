@@ -42,6 +42,7 @@ internal static class LocalApiExtensions
         services.AddSingleton<JobQueries>();
         services.AddValidatedOptions<StatsOptions>(StatsOptions.SectionName);
         services.AddSingleton<StatsQueries>();
+        services.AddSingleton<StatsMetrics>();
         services.AddHostedService<StatsRollup>();
         services.AddOpenApi();
         services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionName);

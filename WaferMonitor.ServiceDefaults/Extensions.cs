@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ using Polly.Registry;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Discovery;
+using WaferMonitor.ServiceDefaults.Errors;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Logging;
 using WaferMonitor.ServiceDefaults.Metrics;
@@ -60,7 +62,11 @@ public static class ServiceDefaultsExtensions
         UseDefaultPort(builder, defaultPort);
         builder.AddJsonLogging();
         builder.AddTelemetry();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy("running"), [LiveTag]);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BackgroundLoops>();
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy("running"), [LiveTag])
+            .AddCheck<BackgroundLoops>(BackgroundLoops.HealthCheckName);
         builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
         builder.Services.Configure<HealthCheckPublisherOptions>(options =>
         {
@@ -70,6 +76,7 @@ public static class ServiceDefaultsExtensions
         builder.AddHttpClientDefaults();
         builder.Services.Configure<JsonOptions>(options => WireJson.Apply(options.SerializerOptions));
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         return builder;
     }
 
@@ -84,6 +91,9 @@ public static class ServiceDefaultsExtensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        // Every error answer is an RFC 7807 problem: exceptions through ProblemExceptionHandler, bodiless ones (404, 405).
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         // Probes and scrapes arrive every few seconds and would drown the request series: they are not measured.
         app.MapHealthChecks("/health").DisableHttpMetrics();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
@@ -161,6 +171,24 @@ public static class ServiceDefaultsExtensions
             builder.Logging.AddOpenTelemetry(logging => logging.AddOtlpExporter());
     }
 
+    /// <summary>
+    /// Leaves the named client without the resilience pipeline: for a caller with its own durable retry, whose
+    /// semantics (which answers retry, split or dead-letter) a retry or circuit breaker underneath would change.
+    /// </summary>
+    public static IServiceCollection AddHttpClientWithoutResilience(this IServiceCollection services, string name, TimeSpan timeout)
+    {
+        services.Configure<ResilienceExclusions>(exclusions => exclusions.Names.Add(name));
+        services.AddHttpClient(name, client => client.Timeout = timeout);
+        return services;
+    }
+
+    private sealed class ResilienceExclusions
+    {
+        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class PassThroughHandler : DelegatingHandler;
+
     private static void AddHttpClientDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ServiceEndpointResolver>();
@@ -169,10 +197,12 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddTransient<ServiceDiscoveryHandler>();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddHttpMessageHandler(sp => new ResilienceHandler(
-                http.Name,
-                sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
-                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+            http.AddHttpMessageHandler(sp => sp.GetRequiredService<IOptions<ResilienceExclusions>>().Value.Names.Contains(http.Name)
+                ? new PassThroughHandler()
+                : new ResilienceHandler(
+                    http.Name,
+                    sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
+                    sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
             http.AddHttpMessageHandler<ServiceDiscoveryHandler>();
         });
     }

@@ -23,7 +23,9 @@ internal static class SidecarExtensions
         services.AddSingleton<SidecarMetrics>();
         services.AddSingleton<ForwarderState>();
         services.AddSingleton<SidecarIngest>();
-        services.AddHttpClient(Forwarder.HttpClientName);
+        // The forwarder retries forever with its own backoff and decides per answer whether to retry, split or dead-letter;
+        // a retry or breaker underneath would multiply a poison batch's attempts and stall the other lanes with it.
+        services.AddHttpClientWithoutResilience(Forwarder.HttpClientName, Forwarder.AttemptTimeout);
         services.AddHostedService<Forwarder>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
         return builder;

@@ -29,7 +29,7 @@ internal static class StatsCombiner
             {
                 foreach (var bucket in siteBuckets.EnumerateArray())
                 {
-                    if (!bucket.TryGetProperty("start", out var start) || !start.TryGetDateTimeOffset(out var startAt))
+                    if (!bucket.TryGetProperty("start", out var start) || start.ValueKind != JsonValueKind.String || !start.TryGetDateTimeOffset(out var startAt))
                         continue;
                     if (!buckets.TryGetValue(startAt, out var sum))
                         buckets[startAt] = sum = (start.GetString()!, new SortedDictionary<string, double>(StringComparer.Ordinal));
@@ -40,7 +40,9 @@ internal static class StatsCombiner
             {
                 if (siteRunning.TryGetProperty("count", out var count) && count.ValueKind == JsonValueKind.Number)
                     running += count.GetDouble();
-                if (siteRunning.TryGetProperty("oldest_started_at", out var started) && started.TryGetDateTimeOffset(out var startedAt)
+                // Null when the site runs no job: TryGetDateTimeOffset throws on anything but a string.
+                if (siteRunning.TryGetProperty("oldest_started_at", out var started) && started.ValueKind == JsonValueKind.String
+                    && started.TryGetDateTimeOffset(out var startedAt)
                     && (oldest is null || startedAt < oldest.Value.At))
                 {
                     var jobId = siteRunning.TryGetProperty("oldest_job_id", out var id) ? JsonNode.Parse(id.GetRawText()) : null;

@@ -9,7 +9,13 @@ using WaferMonitor.ServiceDefaults.Telemetry;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
-public sealed record StoreResult(int Accepted, int Duplicates);
+/// <param name="Rejected">Events the database refused as data (found by splitting the batch); the others are stored.</param>
+public sealed record StoreResult(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected)
+{
+    public static readonly StoreResult Empty = new(0, 0, []);
+
+    public StoreResult Plus(StoreResult other) => new(Accepted + other.Accepted, Duplicates + other.Duplicates, [.. Rejected, .. other.Rejected]);
+}
 
 /// <summary>
 /// Stores batches in transactions with a constant number of round trips: one that claims the idempotency keys, upserts
@@ -52,7 +58,7 @@ internal sealed partial class EventStore(
     public async Task<StoreResult> StoreAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
-            return new StoreResult(0, 0);
+            return StoreResult.Empty;
         var batch = new PendingBatch(items, Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
         lock (waiting)
         {
@@ -123,11 +129,61 @@ internal sealed partial class EventStore(
             foreach (var batch in group)
                 await StoreGroupAsync([batch]);
         }
+        catch (Exception ex) when (DataError(ex) is { } refused)
+        {
+            LogBatchRefused(refused.SqlState, refused.MessageText, group[0].Items.Count);
+            group[0].Stored.TrySetResult(await StoreIsolatingAsync(group[0], refused));
+        }
         catch (Exception ex)
         {
             group[0].Stored.TrySetException(ex);
         }
     }
+
+    /// <summary>
+    /// Stores a batch the database refused as data by halves, down to the events it refuses alone: those are rejected
+    /// with its reason, every other event is stored. Validation at the edge should leave nothing to find here; this keeps
+    /// one event the validation missed from costing its neighbours (and the Sidecar's lane) their delivery.
+    /// </summary>
+    private async Task<StoreResult> StoreIsolatingAsync(PendingBatch batch, PostgresException refused)
+    {
+        if (batch.Items.Count == 1)
+        {
+            var culprit = batch.Items[0];
+            LogEventRefused(culprit.Event.IdempotencyKey, refused.SqlState, refused.MessageText);
+            metrics.RecordRejected(1);
+            return new StoreResult(0, 0, [new RejectedEvent(culprit.Index, RejectionCodes.Invalid,
+                $"the database refused this event: {refused.MessageText} (SQLSTATE {refused.SqlState})")]);
+        }
+        var half = batch.Items.Count / 2;
+        var result = StoreResult.Empty;
+        foreach (var part in new[] { batch.Items.Take(half).ToList(), batch.Items.Skip(half).ToList() })
+        {
+            var partBatch = new PendingBatch(part, batch.RequestContext, batch.Started);
+            try
+            {
+                result = result.Plus((await StoreTogetherAsync([partBatch]))[0]);
+            }
+            catch (Exception ex) when (DataError(ex) is { } partRefused)
+            {
+                result = result.Plus(await StoreIsolatingAsync(partBatch, partRefused));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The database refusing the data itself (class 22 data exception, 23 integrity other than the key claim's unique
+    /// violation, 54 program limit): the same events would be refused again, unlike a lost connection or a deadlock.
+    /// </summary>
+    internal static PostgresException? DataError(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: var state } pg when state.StartsWith("22", StringComparison.Ordinal)
+            || (state.StartsWith("23", StringComparison.Ordinal) && state != PostgresErrorCodes.UniqueViolation)
+            || state.StartsWith("54", StringComparison.Ordinal) => pg,
+        { InnerException: { } inner } => DataError(inner),
+        _ => null,
+    };
 
     private async Task<StoreResult[]> StoreTogetherAsync(List<PendingBatch> group)
     {
@@ -169,7 +225,7 @@ internal sealed partial class EventStore(
             var accepted = claimed is null ? owned[i] : owned[i].Where(item => claimed.Contains(item.Event.IdempotencyKey)).ToList();
             var duplicates = group[i].Items.Count - accepted.Count;
             metrics.RecordBatch(accepted, duplicates, Stopwatch.GetElapsedTime(group[i].Started));
-            results[i] = new StoreResult(accepted.Count, duplicates);
+            results[i] = new StoreResult(accepted.Count, duplicates, []);
         }
         var acceptedTotal = results.Sum(r => r.Accepted);
         LogBatchStored(acceptedTotal, events.Count - acceptedTotal, group.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -440,6 +496,14 @@ internal sealed partial class EventStore(
     [LoggerMessage(EventName = "batch_stored", Level = LogLevel.Debug,
         Message = "Stored {accepted} events ({duplicates} duplicates) of {requests} requests in {duration_s} s")]
     private partial void LogBatchStored(int accepted, int duplicates, int requests, double duration_s);
+
+    [LoggerMessage(EventName = "batch_refused", Level = LogLevel.Warning,
+        Message = "The database refused a batch of {events} events ({sqlstate}: {reason}); storing it by halves to find the events it refuses")]
+    private partial void LogBatchRefused(string sqlstate, string reason, int events);
+
+    [LoggerMessage(EventName = "event_refused", Level = LogLevel.Warning,
+        Message = "The database refused event {idempotency_key} ({sqlstate}: {reason}); rejected as invalid")]
+    private partial void LogEventRefused(string idempotency_key, string sqlstate, string reason);
 
     [LoggerMessage(EventName = "batch_group_failed", Level = LogLevel.Warning,
         Message = "Storing {requests} requests' batches together failed; storing each alone")]

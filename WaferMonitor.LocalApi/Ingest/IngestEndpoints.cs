@@ -25,6 +25,9 @@ internal static class IngestEndpoints
             return read.Problem;
         }
         var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
+        if (stored.Rejected is [var refused])
+            return TypedResults.Problem(refused.Error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid event",
+                extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
         var key = read.Items[0].Event.IdempotencyKey;
         return TypedResults.Accepted((string?)null, new SingleIngestResult(stored.Accepted == 1 ? "accepted" : "duplicate", key));
     }
@@ -36,7 +39,8 @@ internal static class IngestEndpoints
             return read.Problem;
         context.Metrics.RecordRejected(read.Rejected.Count);
         var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
-        return TypedResults.Ok(new BatchIngestResult(stored.Accepted, stored.Duplicates, read.Rejected));
+        var rejected = stored.Rejected.Count == 0 ? read.Rejected : [.. read.Rejected.Concat(stored.Rejected).OrderBy(r => r.Index)];
+        return TypedResults.Ok(new BatchIngestResult(stored.Accepted, stored.Duplicates, rejected));
     }
 }
 

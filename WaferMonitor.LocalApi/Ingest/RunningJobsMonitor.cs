@@ -1,4 +1,5 @@
 using Npgsql;
+using WaferMonitor.ServiceDefaults.Health;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
@@ -7,8 +8,10 @@ namespace WaferMonitor.LocalApi.Ingest;
 /// run on every scrape, so the database is asked on a timer instead.
 /// </summary>
 internal sealed partial class RunningJobsMonitor(
-    NpgsqlDataSource dataSource, IngestMetrics metrics, TimeProvider clock, ILogger<RunningJobsMonitor> logger) : BackgroundService
+    NpgsqlDataSource dataSource, IngestMetrics metrics, BackgroundLoops loops, TimeProvider clock, ILogger<RunningJobsMonitor> logger) : BackgroundService
 {
+    public const string LoopName = "running_jobs_gauges";
+
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,9 +26,11 @@ internal sealed partial class RunningJobsMonitor(
                 await reader.ReadAsync(stoppingToken);
                 var oldest = reader.IsDBNull(1) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(1);
                 metrics.Running(reader.GetInt64(0), oldest is { } started ? Math.Max(0, (clock.GetUtcNow() - started).TotalSeconds) : 0);
+                loops.Succeeded(LoopName);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                loops.Failed(LoopName, ex);
                 LogFailed(ex);
             }
         }

@@ -2,6 +2,7 @@ using System.Data;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Storage;
+using WaferMonitor.ServiceDefaults.Health;
 
 namespace WaferMonitor.LocalApi.Stats;
 
@@ -11,8 +12,11 @@ namespace WaferMonitor.LocalApi.Stats;
 /// dirty rows that snapshot saw, so a change committed meanwhile stays listed and is folded by the next pass.
 /// </summary>
 internal sealed partial class StatsRollup(
-    NpgsqlDataSource dataSource, DbMetrics db, IOptions<StatsOptions> options, ILogger<StatsRollup> logger) : BackgroundService
+    NpgsqlDataSource dataSource, DbMetrics db, StatsMetrics metrics, BackgroundLoops loops, IOptions<StatsOptions> options,
+    ILogger<StatsRollup> logger) : BackgroundService
 {
+    public const string LoopName = "stats_rollup";
+
     private const long RollupLockId = 0x57_4D_53_54_41; // "WMSTA"
 
     /// <summary>Granules per transaction: enough to catch up quickly after a bulk load, small enough to keep transactions short.</summary>
@@ -29,9 +33,11 @@ internal sealed partial class StatsRollup(
                 do
                     folded = await FoldPassAsync(stoppingToken);
                 while (folded == GranulesPerPass);
+                loops.Succeeded(LoopName);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                loops.Failed(LoopName, ex);
                 LogFailed(ex);
             }
         }
@@ -83,6 +89,14 @@ internal sealed partial class StatsRollup(
                 GROUP BY 1, 2, 3, 4) summed
             GROUP BY {start}, app_name, metric
             """);
+        await using (var clamped = new NpgsqlCommand($"""
+            SELECT count(*) FROM unnest(@granules) g JOIN job j ON j.started_at >= g AND j.started_at < g + interval '5 minutes'
+            WHERE greatest(abs(j.duration_s), abs(j.cpu_user_s), abs(j.mem_max_mb)) > {StatsHistogram.Largest}
+            """, connection, transaction))
+        {
+            clamped.Parameters.AddWithValue("granules", granuleArray);
+            metrics.Clamped((long)(await clamped.ExecuteScalarAsync(cancellationToken))!);
+        }
         await db.MeasureAsync("rollup", "job_stats", async () =>
         {
             await using var batch = new NpgsqlBatch(connection, transaction)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.ServiceDefaults.Health;
 
 namespace WaferMonitor.LocalApi.Storage;
 
@@ -148,9 +149,12 @@ internal sealed partial class PartitionMaintenance(
 
 /// <summary>Runs maintenance on start-up (so partitions exist before the first event) and then periodically.</summary>
 internal sealed partial class PartitionMaintenanceService(
-    PartitionMaintenance maintenance, MigrationRunner migrations, IOptions<RetentionOptions> options, ILogger<PartitionMaintenanceService> logger)
+    PartitionMaintenance maintenance, MigrationRunner migrations, BackgroundLoops loops, IOptions<RetentionOptions> options,
+    ILogger<PartitionMaintenanceService> logger)
     : BackgroundService
 {
+    public const string LoopName = "partition_maintenance";
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await migrations.ApplyAsync(cancellationToken);
@@ -166,9 +170,11 @@ internal sealed partial class PartitionMaintenanceService(
             try
             {
                 await maintenance.RunAsync(stoppingToken);
+                loops.Succeeded(LoopName);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                loops.Failed(LoopName, ex);
                 LogFailed(ex);
             }
         }

@@ -25,8 +25,8 @@ public static class EventParser
         var raw = JsonMarshal.GetRawUtf8Value(element);
         if (raw.Length > limits.MaxEventBytes)
             return ParsedEvent.Rejected(RejectionCodes.Invalid, $"event is {raw.Length} bytes; the limit is {limits.MaxEventBytes}");
-        if (ContainsEscapedNul(raw))
-            return ParsedEvent.Invalid("event holds \\u0000 in a string; PostgreSQL stores no NUL character in text or jsonb");
+        if (StorableJson.Check(raw) is { } unstorable)
+            return ParsedEvent.Invalid(unstorable);
         try
         {
             var parsed = ParseObject(element, limits);
@@ -41,24 +41,6 @@ public static class EventParser
         {
             return ParsedEvent.Invalid(ex.Message);
         }
-    }
-
-    /// <summary>
-    /// Whether a string (value or property name) of this valid JSON holds the escape <c>\u0000</c>: unescaped control
-    /// characters are not valid JSON, so that escape is the only way a NUL gets in. Outside strings JSON has no
-    /// backslash, and each backslash inside one starts an escape, so a scan that skips every escape's first two bytes
-    /// sees each escape from its start.
-    /// </summary>
-    private static bool ContainsEscapedNul(ReadOnlySpan<byte> json)
-    {
-        for (var i = json.IndexOf((byte)'\\'); i >= 0 && i + 1 < json.Length;)
-        {
-            if (json[(i + 1)..].StartsWith("u0000"u8))
-                return true;
-            var next = json[(i + 2)..].IndexOf((byte)'\\');
-            i = next < 0 ? -1 : i + 2 + next;
-        }
-        return false;
     }
 
     private static WireEvent ParseObject(JsonElement root, IngestLimits limits)
@@ -182,13 +164,22 @@ public static class EventParser
         if (value.ValueKind == JsonValueKind.String && value.TryGetDateTime(out var dateTime))
         {
             if (dateTime.Kind == DateTimeKind.Unspecified)
-                return new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc));
+                return InRange(new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc)), path);
             // As UTC: the instant is what counts, and PostgreSQL's timestamptz takes only offset 0 from Npgsql.
             if (value.TryGetDateTimeOffset(out var withOffset))
-                return withOffset.ToUniversalTime();
+                return InRange(withOffset.ToUniversalTime(), path);
         }
         throw new WireFormatException($"{path} must be an ISO 8601 timestamp");
     }
+
+    /// <summary>
+    /// Times before the Unix epoch are no fab's events and broke date arithmetic downstream (year 1 overflows
+    /// PostgreSQL's interval math); the upper end is .NET's own limit.
+    /// </summary>
+    private static DateTimeOffset InRange(DateTimeOffset at, string path) =>
+        at >= EarliestTimestamp ? at : throw new WireFormatException($"{path} must be between {EarliestTimestamp:yyyy-MM-dd} and 9999-12-31");
+
+    public static readonly DateTimeOffset EarliestTimestamp = DateTimeOffset.UnixEpoch;
 
     private sealed class WireFormatException(string message) : Exception(message);
 }

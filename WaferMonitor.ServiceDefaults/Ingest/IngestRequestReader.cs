@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.ServiceDefaults.Ingest;
@@ -18,13 +19,51 @@ public sealed record IngestRequest(
 /// <summary>Reads <c>POST /v1/ingest/events[:batch]</c> bodies the same way on the Sidecar and the LocalApi (DESIGN.md §4.2).</summary>
 public static class IngestRequestReader
 {
+    /// <summary>
+    /// Nesting a body may have. Deeper than <see cref="StorableJson.MaxDepth"/> rejects only the event that nests so deep;
+    /// a body past this is refused whole (parsing it costs memory in proportion to its depth).
+    /// </summary>
+    public const int MaxBodyDepth = 1000;
+
+    private static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = MaxBodyDepth };
+
+    /// <summary>
+    /// JSON media types, or none (scripts and the v2 SDK's peers that omit it). Anything else is refused: a browser may
+    /// send text/plain or a form across origins without asking first, JSON only after a preflight.
+    /// </summary>
+    public static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+            return true;
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || !media.MediaType.HasValue)
+            return false;
+        var type = media.MediaType.Value!;
+        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || type.Equals("text/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
     public static async Task<IngestRequest> ReadAsync(
         HttpRequest request, IngestLimits limits, string? expectedSite, bool batch, TimeProvider clock, CancellationToken cancellationToken)
     {
+        if (!IsJson(request.ContentType))
+            return Fail(TypedResults.Problem(
+                $"Content-Type '{request.ContentType}' is not JSON; send application/json (or no Content-Type)",
+                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type"));
         var maxBytes = batch ? limits.MaxBatchBytes : limits.MaxEventBytes;
         if (request.ContentLength > maxBytes)
             return Fail(TooLarge($"request body is {request.ContentLength} bytes; the limit is {maxBytes}"));
-        var (buffer, length) = await ReadCappedAsync(request.Body, request.ContentLength, maxBytes, cancellationToken);
+        byte[] buffer;
+        int length;
+        try
+        {
+            (buffer, length) = await ReadCappedAsync(request.Body, request.ContentLength, maxBytes, cancellationToken);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Broken framing (a bad chunk size, a body shorter than its Content-Length): Kestrel's own verdict.
+            return Fail(TypedResults.Problem(ex.Message, statusCode: ex.StatusCode, title: "Malformed request"));
+        }
         try
         {
             if (length > maxBytes)
@@ -42,7 +81,7 @@ public static class IngestRequestReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonDocument.Parse(body, BodyOptions);
         }
         catch (JsonException ex)
         {

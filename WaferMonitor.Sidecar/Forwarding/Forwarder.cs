@@ -34,6 +34,12 @@ internal sealed partial class Forwarder(
 {
     public const string HttpClientName = "localapi";
 
+    /// <summary>How long one batch may take to be answered; a timeout is retried like any transient failure.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>A batch answered 500 this many times in a row is taken for poison rather than bad luck, and split.</summary>
+    internal const int ServerErrorsBeforeSplit = 3;
+
     /// <summary>Stretches read ahead while earlier ones are still being delivered.</summary>
     private const int StretchesAhead = 1;
 
@@ -111,9 +117,16 @@ internal sealed partial class Forwarder(
     private async Task DeliverAsync(IReadOnlyList<SpoolRecord> records, CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
+        var serverErrors = 0;
         while (true)
         {
             var outcome = await SendAsync(records, cancellationToken);
+            if (outcome is ServerError error && ++serverErrors >= ServerErrorsBeforeSplit
+                && (records.Count > 1 || await LocalApiHealthyAsync(cancellationToken)))
+            {
+                // The same batch failing again and again while LocalApi is otherwise well: an event in it breaks LocalApi.
+                outcome = new Split("server_error", error.Reason);
+            }
             switch (outcome)
             {
                 case Delivered delivered:
@@ -129,6 +142,8 @@ internal sealed partial class Forwarder(
                     await DeliverAsync(records.Skip(half).ToList(), cancellationToken);
                     return;
                 case Split split:
+                    state.Reachable(null);
+                    state.DeadLettered(1, split.Code, clock.GetUtcNow());
                     await deadLetters.AddAsync([(records[0], split.Code, split.Reason)], cancellationToken);
                     metrics.Rejected(split.Code);
                     metrics.DeadLettered(1);
@@ -144,6 +159,24 @@ internal sealed partial class Forwarder(
         }
     }
 
+    /// <summary>
+    /// Whether LocalApi answers its readiness probe (database included): a single event that keeps getting 500 from a
+    /// healthy LocalApi is dead-lettered; from an unhealthy one it waits, because then nothing would be stored.
+    /// </summary>
+    private async Task<bool> LocalApiHealthyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await httpClientFactory.CreateClient(HttpClientName)
+                .GetAsync(new Uri(new Uri(sidecar.Value.LocalApiUrl), "/health"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private async Task HandleRejectionsAsync(IReadOnlyList<SpoolRecord> records, BatchIngestResult result, CancellationToken cancellationToken)
     {
         if (result.Rejected.Count == 0)
@@ -153,6 +186,7 @@ internal sealed partial class Forwarder(
             .Select(r => (records[r.Index], r.Code, r.Error))
             .ToList();
         await deadLetters.AddAsync(letters, cancellationToken);
+        state.DeadLettered(letters.Count, letters[0].Code, clock.GetUtcNow());
         foreach (var group in letters.GroupBy(l => l.Code))
             metrics.Rejected(group.Key, group.Count());
         metrics.DeadLettered(letters.Count);
@@ -189,11 +223,17 @@ internal sealed partial class Forwarder(
                 return result is null ? new Retry("LocalApi answered 200 without a result", null) : new Delivered(result);
             }
             var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+            var status = (int)response.StatusCode;
             return response.StatusCode switch
             {
                 HttpStatusCode.RequestEntityTooLarge => new Split("too_large", $"LocalApi answered 413: {detail}"),
-                HttpStatusCode.BadRequest => new Split(RejectionCodes.Invalid, $"LocalApi answered 400: {detail}"),
-                _ => new Retry($"LocalApi answered {(int)response.StatusCode}", response.Headers.RetryAfter?.Delta),
+                HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableContent => new Split(RejectionCodes.Invalid, $"LocalApi answered {status}: {detail}"),
+                // 503 is LocalApi's word for "temporarily": its database is down or it is starting or stopping.
+                >= HttpStatusCode.InternalServerError when response.StatusCode != HttpStatusCode.ServiceUnavailable
+                    => new ServerError($"LocalApi answered {status}: {detail}", response.Headers.RetryAfter?.Delta),
+                // 408, 429, 503; and 401, 403, 404, 415: about the Sidecar's configuration, not the events, so splitting
+                // would dead-letter valid events. Retried until an operator fixes it (health says why).
+                _ => new Retry($"LocalApi answered {status}: {Shorten(detail)}", response.Headers.RetryAfter?.Delta),
             };
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -205,7 +245,12 @@ internal sealed partial class Forwarder(
     private abstract record SendOutcome;
     private sealed record Delivered(BatchIngestResult Result) : SendOutcome;
     private sealed record Split(string Code, string Reason) : SendOutcome;
-    private sealed record Retry(string Reason, TimeSpan? After) : SendOutcome;
+    private record Retry(string Reason, TimeSpan? After) : SendOutcome;
+
+    /// <summary>A 5xx other than 503: retried, and split once it repeats (<see cref="ServerErrorsBeforeSplit"/>).</summary>
+    private sealed record ServerError(string Reason, TimeSpan? After) : Retry(Reason, After);
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding {Count} events failed ({Reason}); retrying in {BackoffSeconds}s")]
     private partial void LogRetrying(int count, string reason, double backoffSeconds);
@@ -214,10 +259,24 @@ internal sealed partial class Forwarder(
     private partial void LogDeadLettered(int count, string codes);
 }
 
-/// <summary>Whether the last delivery attempt reached LocalApi; read by the health check.</summary>
+/// <summary>Whether the last delivery attempt reached LocalApi, and the latest dead letters; read by the health check.</summary>
 internal sealed class ForwarderState
 {
     private volatile string? lastError;
+    private volatile DeadLetterNote? lastDeadLetter;
+    private long deadLettered;
+
     public string? LastError => lastError;
     public void Reachable(string? error) => lastError = error;
+
+    /// <summary>Events dead-lettered since the Sidecar started, and the latest.</summary>
+    public (long Count, DeadLetterNote? Last) DeadLetters => (Interlocked.Read(ref deadLettered), lastDeadLetter);
+
+    public void DeadLettered(int count, string code, DateTimeOffset at)
+    {
+        Interlocked.Add(ref deadLettered, count);
+        lastDeadLetter = new DeadLetterNote(code, at);
+    }
 }
+
+internal sealed record DeadLetterNote(string Code, DateTimeOffset At);
