@@ -30,10 +30,19 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
         j.duration_s, j.cpu_user_s, j.cpu_system_s, j.mem_max_mb, j.metadata::text, j.last_event_at, j.first_stored_at
         """;
 
+    /// <summary>
+    /// Above this many app names matching an <c>app_name</c> filter, one branch per name costs more than walking the rows
+    /// newest first with the pattern: a pattern that broad finds a page of matches quickly anyway.
+    /// </summary>
+    private const int MaxNameBranches = 16;
+
     public async Task<Page<JobItem>> ListJobsAsync(ListQuery query, CancellationToken cancellationToken)
     {
+        var appNames = await MatchingAppNamesAsync("job", query.AppName, cancellationToken);
+        if (appNames is [])
+            return new Page<JobItem>([], 0, null);
         await using var command = dataSource.CreateCommand();
-        var page = PageOf("job", query, command, keyColumn: "job_key", includeJobId: false);
+        var page = PageOf("job", query, appNames, command, keyColumn: "job_key", includeJobId: false);
         // Subjob counts are computed for the page only, after the limit.
         command.CommandText = $"SELECT {JobColumns} FROM ({page}) j {SubjobCountsJoin} ORDER BY j.store_seq DESC";
         return await PageAsync(command, query.Limit, ReadJob, cancellationToken);
@@ -41,8 +50,11 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
 
     public async Task<Page<SubjobItem>> ListSubjobsAsync(ListQuery query, CancellationToken cancellationToken)
     {
+        var appNames = await MatchingAppNamesAsync("subjob", query.AppName, cancellationToken);
+        if (appNames is [])
+            return new Page<SubjobItem>([], 0, null);
         await using var command = dataSource.CreateCommand();
-        command.CommandText = $"SELECT {SubjobColumns} FROM ({PageOf("subjob", query, command, keyColumn: null, includeJobId: true)}) j ORDER BY j.store_seq DESC";
+        command.CommandText = $"SELECT {SubjobColumns} FROM ({PageOf("subjob", query, appNames, command, keyColumn: null, includeJobId: true)}) j ORDER BY j.store_seq DESC";
         return await PageAsync(command, query.Limit, ReadSubjob, cancellationToken);
     }
 
@@ -78,11 +90,38 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// The table's distinct app names that contain <paramref name="pattern"/> (case-insensitive), read by skipping
+    /// through the <c>(app_name, store_seq)</c> index — one probe per distinct name, however many rows. Null when there
+    /// is no pattern, or when so many names match that the filter is applied row by row instead.
+    /// </summary>
+    private async Task<List<string>?> MatchingAppNamesAsync(string table, string? pattern, CancellationToken cancellationToken)
+    {
+        if (pattern is null)
+            return null;
+        await using var command = dataSource.CreateCommand($"""
+            WITH RECURSIVE names(app_name) AS (
+                (SELECT app_name FROM {table} ORDER BY app_name LIMIT 1)
+                UNION ALL
+                SELECT (SELECT t.app_name FROM {table} t WHERE t.app_name > n.app_name ORDER BY t.app_name LIMIT 1)
+                FROM names n WHERE n.app_name IS NOT NULL)
+            SELECT app_name FROM names WHERE app_name ILIKE @pattern ESCAPE '\' LIMIT {MaxNameBranches + 1}
+            """);
+        command.Parameters.AddWithValue("pattern", "%" + EscapeLike(pattern) + "%");
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            names.Add(reader.GetString(0));
+        return names.Count > MaxNameBranches ? null : names;
+    }
+
+    /// <summary>
     /// The rows of one page (limit + 1, newest stored first). Each status gets its own ordered, limited branch: with
     /// <c>status = ANY(…)</c> PostgreSQL cannot walk the <c>(status, store_seq)</c> index in order and would sort every
-    /// matching row, while ordered branches merge and stop after a page.
+    /// matching row, while ordered branches merge and stop after a page. App names resolved from an <c>app_name</c>
+    /// filter get branches the same way, over the <c>(app_name, store_seq)</c> index.
     /// </summary>
-    private static string PageOf(string table, ListQuery query, NpgsqlCommand command, string? keyColumn, bool includeJobId)
+    private static string PageOf(
+        string table, ListQuery query, IReadOnlyList<string>? appNames, NpgsqlCommand command, string? keyColumn, bool includeJobId)
     {
         var clauses = new List<string>();
         void Add(string clause, string name, object value)
@@ -94,7 +133,7 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
             Add("j.started_at >= @from", "from", from);
         if (query.To is { } to)
             Add("j.started_at < @to", "to", to);
-        if (query.AppName is { } appName)
+        if (appNames is null && query.AppName is { } appName)
             Add("j.app_name ILIKE @app_name ESCAPE '\\'", "app_name", "%" + EscapeLike(appName) + "%");
         if (keyColumn is not null && query.BusinessKey is { } key)
             Add($"j.{keyColumn} = @business_key", "business_key", key);
@@ -109,14 +148,25 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
             var where = all.Count == 0 ? "" : "WHERE " + string.Join(" AND ", all);
             return $"SELECT * FROM {table} j {where} ORDER BY j.store_seq DESC LIMIT {limit}";
         }
-        if (query.Statuses.Count == 0)
-            return Branch(null);
-        var branches = query.Statuses.Select((status, i) =>
+        var statusClauses = query.Statuses.Select((status, i) =>
         {
             command.Parameters.AddWithValue($"status{i}", status);
-            return $"({Branch($"j.status = @status{i}")})";
-        });
-        return $"SELECT * FROM ({string.Join(" UNION ALL ", branches)}) s ORDER BY store_seq DESC LIMIT {limit}";
+            return $"j.status = @status{i}";
+        }).ToList();
+        var nameClauses = (appNames ?? []).Select((name, i) =>
+        {
+            command.Parameters.AddWithValue($"app{i}", name);
+            return $"j.app_name = @app{i}";
+        }).ToList();
+        if (statusClauses.Count == 0 && nameClauses.Count == 0)
+            return Branch(null);
+        // Status branches within each name's, when both filter.
+        var branches = nameClauses.Count == 0 ? statusClauses
+            : statusClauses.Count == 0 ? nameClauses
+            : nameClauses.SelectMany(name => statusClauses.Select(status => $"{name} AND {status}")).ToList();
+        if (branches.Count == 1)
+            return Branch(branches[0]);
+        return $"SELECT * FROM ({string.Join(" UNION ALL ", branches.Select(b => $"({Branch(b)})"))}) s ORDER BY store_seq DESC LIMIT {limit}";
     }
 
     private static string EscapeLike(string text)

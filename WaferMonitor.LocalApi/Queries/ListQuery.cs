@@ -49,10 +49,24 @@ public sealed record ListQuery(
 /// <summary>Query-string readers that report a bad value by parameter name (as <see cref="FormatException"/>).</summary>
 public static class QueryParameters
 {
+    /// <summary>Longest text filter: no name or key the ingest accepts is longer.</summary>
+    public const int MaxTextLength = IngestLimits.MaxNameLength;
+
+    /// <summary>Times a query may name: what ingest stores (events from 1970) with room for arithmetic at the far end.</summary>
+    public static readonly DateTimeOffset EarliestTime = EventParser.EarliestTimestamp;
+    public static readonly DateTimeOffset LatestTime = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static string? Text(IQueryCollection query, string name)
     {
         var value = query[name].ToString();
-        return string.IsNullOrEmpty(value) ? null : value;
+        if (string.IsNullOrEmpty(value))
+            return null;
+        if (value.Length > MaxTextLength)
+            throw new FormatException($"{name} is longer than {MaxTextLength} characters");
+        // PostgreSQL stores no NUL in text, so %00 matches nothing and would fail the query.
+        if (value.Contains('\0'))
+            throw new FormatException($"{name} holds a NUL character (%00)");
+        return value;
     }
 
     public static DateTimeOffset? Time(IQueryCollection query, string name)
@@ -61,7 +75,11 @@ public static class QueryParameters
         if (text is null)
             return null;
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
-            return value;
+        {
+            return value >= EarliestTime && value < LatestTime
+                ? value
+                : throw new FormatException($"{name} '{text}' must be from {EarliestTime:yyyy-MM-dd} to before {LatestTime:yyyy-MM-dd}");
+        }
         throw new FormatException($"{name} '{text}' is not an ISO 8601 timestamp");
     }
 

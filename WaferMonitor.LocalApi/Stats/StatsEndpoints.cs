@@ -7,6 +7,7 @@ internal static class StatsEndpoints
 {
     private static readonly TimeSpan DefaultRange = TimeSpan.FromHours(24);
     private static readonly TimeSpan DefaultBucket = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MaxBucket = TimeSpan.FromDays(366);
 
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -27,8 +28,8 @@ internal static class StatsEndpoints
                 throw new FormatException("from must be before to");
             var bucketText = request.Query["bucket"].ToString();
             var bucket = string.IsNullOrEmpty(bucketText) ? DefaultBucket : Duration.Parse(bucketText).Value;
-            if (bucket < TimeSpan.FromSeconds(1))
-                throw new FormatException("bucket must be at least 1s");
+            if (bucket < TimeSpan.FromSeconds(1) || bucket > MaxBucket)
+                throw new FormatException($"bucket must be from 1s to {MaxBucket.TotalDays:0}d");
             if ((to - from) / bucket > StatsQueries.MaxBuckets)
                 throw new FormatException($"from..to / bucket gives more than {StatsQueries.MaxBuckets} buckets; widen the bucket");
             return TypedResults.Ok(await stats.GetAsync(from, to, bucket, cancellationToken));

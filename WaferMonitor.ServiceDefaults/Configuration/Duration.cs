@@ -24,14 +24,21 @@ public readonly partial record struct Duration(TimeSpan Value)
         if (unit.Success)
         {
             var amount = double.Parse(unit.Groups["amount"].Value, CultureInfo.InvariantCulture);
-            return new Duration(unit.Groups["unit"].Value switch
+            try
             {
-                "ms" => TimeSpan.FromMilliseconds(amount),
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                "h" => TimeSpan.FromHours(amount),
-                _ => TimeSpan.FromDays(amount),
-            });
+                return new Duration(unit.Groups["unit"].Value switch
+                {
+                    "ms" => TimeSpan.FromMilliseconds(amount),
+                    "s" => TimeSpan.FromSeconds(amount),
+                    "m" => TimeSpan.FromMinutes(amount),
+                    "h" => TimeSpan.FromHours(amount),
+                    _ => TimeSpan.FromDays(amount),
+                });
+            }
+            catch (OverflowException)
+            {
+                throw new FormatException($"'{text}' is longer than a duration can be (about 29,000 years)");
+            }
         }
         var clock = AmbiguousClockForm().Match(text);
         if (clock.Success && int.Parse(clock.Groups["hours"].Value, CultureInfo.InvariantCulture) >= 24)
