@@ -47,17 +47,17 @@ public static class StorableJson
                         break;
                     case JsonTokenType.PropertyName:
                         if (CheckString(ref reader, out var name) is { } badKey)
-                            return $"a key {badKey}";
+                            return $"a key in {PathAt(json, reader.TokenStartIndex, parentOnly: true)} {badKey}";
                         if (!keys.Add(json, ref reader, name))
-                            return $"key '{Shorten(name ?? reader.GetString()!)}' appears twice in one object; which one counts would be a guess";
+                            return $"{PathAt(json, reader.TokenStartIndex, parentOnly: true)}: key '{Shorten(name ?? reader.GetString()!)}' appears twice in one object; which one counts would be a guess";
                         break;
                     case JsonTokenType.String:
                         if (CheckString(ref reader, out _) is { } badString)
-                            return $"a string {badString}";
+                            return $"{PathAt(json, reader.TokenStartIndex)} {badString}";
                         break;
                     case JsonTokenType.Number:
                         if (CheckNumber(reader.ValueSpan) is { } badNumber)
-                            return badNumber;
+                            return $"{PathAt(json, reader.TokenStartIndex)}: {badNumber}";
                         break;
                 }
             }
@@ -109,6 +109,51 @@ public static class StorableJson
                 return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The path (<c>event.metadata.steps[2].name</c>) of the token starting at <paramref name="offset"/>, found by reading
+    /// the event again up to it: only a rejected event pays for it. For a key, <paramref name="parentOnly"/> gives the
+    /// path of its object.
+    /// </summary>
+    private static string PathAt(ReadOnlySpan<byte> json, long offset, bool parentOnly = false)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        var frames = new List<(bool IsArray, string? Name, int Index)>();
+        while (reader.Read() && reader.TokenStartIndex < offset)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    frames[^1] = (false, reader.GetString(), 0);
+                    break;
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    frames.Add((reader.TokenType == JsonTokenType.StartArray, null, 0));
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    frames.RemoveAt(frames.Count - 1);
+                    NextElement();
+                    break;
+                default:
+                    NextElement();
+                    break;
+            }
+        }
+        var path = new StringBuilder();
+        for (var i = 0; i < frames.Count - (parentOnly ? 1 : 0); i++)
+        {
+            if (frames[i].IsArray)
+                path.Append('[').Append(frames[i].Index).Append(']');
+            else if (frames[i].Name is { } name)
+                path.Append(path.Length == 0 ? "" : ".").Append(name);
+        }
+        return path.Length == 0 ? "the event" : path.ToString();
+
+        void NextElement()
+        {
+            if (frames.Count > 0 && frames[^1].IsArray)
+                frames[^1] = (true, null, frames[^1].Index + 1);
+        }
     }
 
     private static string Shorten(ReadOnlySpan<byte> literal) => Shorten(Encoding.ASCII.GetString(literal[..Math.Min(literal.Length, 41)]));
