@@ -61,8 +61,15 @@ public static class IngestRequestReader
         }
         catch (BadHttpRequestException ex)
         {
-            // Broken framing (a bad chunk size, a body shorter than its Content-Length): Kestrel's own verdict.
+            // Broken framing (a body shorter than its Content-Length, too slow): Kestrel's own verdict.
             return Fail(TypedResults.Problem(ex.Message, statusCode: ex.StatusCode, title: "Malformed request"));
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Kestrel reports some framing errors so (a chunk size that overflows: "Bad chunk size data"); nothing but the
+            // request body is read here, so it is the request's fault.
+            return Fail(TypedResults.Problem($"request body could not be read: {ex.Message}",
+                statusCode: StatusCodes.Status400BadRequest, title: "Malformed request"));
         }
         try
         {

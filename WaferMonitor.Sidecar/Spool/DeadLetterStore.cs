@@ -19,9 +19,8 @@ public sealed class DeadLetterStore(SegmentSpool spool, TimeProvider clock)
         var text = new StringBuilder();
         foreach (var (record, code, error) in letters)
         {
-            text.Append(JsonSerializer.Serialize(new DeadLetter(
-                clock.GetUtcNow(), code, error, record.ReceivedAt, record.TraceParent,
-                JsonElement.Parse(record.EventJson)), WireJson.Options)).Append('\n');
+            text.Append(Serialize(new DeadLetter(clock.GetUtcNow(), code, error, record.ReceivedAt, record.TraceParent, null, null), record.EventJson))
+                .Append('\n');
         }
         if (text.Length == 0)
             return;
@@ -79,7 +78,8 @@ public sealed class DeadLetterStore(SegmentSpool spool, TimeProvider clock)
                 if (line.Length == 0)
                     continue;
                 var letter = JsonSerializer.Deserialize<DeadLetter>(line, WireJson.Options)!;
-                records.Add(new SpoolRecord(letter.ReceivedAt, letter.TraceParent, Encoding.UTF8.GetBytes(letter.Event.GetRawText())));
+                var eventJson = letter.EventBase64 is { } base64 ? Convert.FromBase64String(base64) : Encoding.UTF8.GetBytes(letter.Event!.Value.GetRawText());
+                records.Add(new SpoolRecord(letter.ReceivedAt, letter.TraceParent, eventJson));
             }
             await spool.AppendAsync(records, cancellationToken);
             File.Delete(ReplayingPath);
@@ -91,6 +91,23 @@ public sealed class DeadLetterStore(SegmentSpool spool, TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// The letter with its event as JSON, or as base64 when the event's bytes are not JSON that can be written again (a
+    /// spool from before the edge refused such events may hold invalid UTF-8): a dead letter must never fail to be kept.
+    /// </summary>
+    private static string Serialize(DeadLetter letter, byte[] eventJson)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(letter with { Event = JsonElement.Parse(eventJson) }, WireJson.Options);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return JsonSerializer.Serialize(letter with { EventBase64 = Convert.ToBase64String(eventJson) }, WireJson.Options);
+        }
+    }
+
     private sealed record DeadLetter(
-        DateTimeOffset DeadLetteredAt, string Code, string Error, DateTimeOffset ReceivedAt, string? TraceParent, JsonElement Event);
+        DateTimeOffset DeadLetteredAt, string Code, string Error, DateTimeOffset ReceivedAt, string? TraceParent, JsonElement? Event,
+        string? EventBase64);
 }
