@@ -9,8 +9,8 @@ namespace WaferMonitor.Sdk.Contracts;
 /// Checks that one event's JSON is exactly what PostgreSQL's <c>jsonb</c> and <c>text</c> store, and unambiguous, so
 /// nothing acknowledged can fail deeper down (docs: the ingest validation contract):
 /// every string and key is valid Unicode (no lone surrogate, no invalid UTF-8) without NUL; every number is a finite
-/// double that does not round a nonzero value to 0 and is at most <see cref="MaxNumberLength"/> characters (so within
-/// <c>numeric</c>'s digit limits too); no object repeats a key; nesting is at most <see cref="MaxDepth"/> levels.
+/// double that does not round a nonzero value to 0, is at most <see cref="MaxNumberLength"/> characters and has an
+/// exponent within ±<see cref="MaxExponent"/> (so within <c>numeric</c>'s limits too); no object repeats a key; nesting is at most <see cref="MaxDepth"/> levels.
 /// </summary>
 /// <remarks>
 /// Hand-written: System.Text.Json neither validates UTF-8 nor rejects duplicate keys while parsing a batch without
@@ -24,6 +24,9 @@ public static class StorableJson
 
     /// <summary>Characters of one number literal; longer ones could pass <c>numeric</c>'s 16,383 digits after the point.</summary>
     public const int MaxNumberLength = 1000;
+
+    /// <summary>The largest exponent PostgreSQL's <c>numeric</c> input takes (<c>NUMERIC_MAX_PRECISION</c>).</summary>
+    public const int MaxExponent = 1000;
 
     /// <summary>Keys of one object compared pairwise before a set is built for it.</summary>
     private const int LinearKeyLimit = 32;
@@ -96,7 +99,18 @@ public static class StorableJson
             return $"number {Shorten(literal)} is outside the range of a double (±1.7976931348623157e308)";
         if (value == 0 && HasNonzeroDigit(literal))
             return $"number {Shorten(literal)} is too small to be stored without becoming 0";
+        if (ExponentBeyondLimit(literal))
+            return $"number {Shorten(literal)} has an exponent beyond ±{MaxExponent}, which PostgreSQL's numeric refuses (even for 0)";
         return null;
+    }
+
+    private static bool ExponentBeyondLimit(ReadOnlySpan<byte> literal)
+    {
+        var e = literal.IndexOfAny((byte)'e', (byte)'E');
+        if (e < 0)
+            return false;
+        var digits = literal[(e + 1)..].TrimStart("+-"u8).TrimStart((byte)'0');
+        return digits.Length > 4 || (digits.Length > 0 && int.Parse(digits, CultureInfo.InvariantCulture) > MaxExponent);
     }
 
     private static bool HasNonzeroDigit(ReadOnlySpan<byte> literal)

@@ -88,6 +88,8 @@ public sealed class StorableJsonTests
     [InlineData("-1e309")]
     [InlineData("1e-1000000")]
     [InlineData("1e-400")]
+    [InlineData("0.0e-99999")]
+    [InlineData("0E+1001")]
     public void A_number_a_double_or_jsonb_cannot_hold_is_invalid_anywhere(string number)
     {
         Assert.False(Parse(WithRaw("event.metadata", $"{{\"n\": {number}}}")).IsValid);
@@ -98,7 +100,7 @@ public sealed class StorableJsonTests
 
     [Theory]
     [InlineData("1.79e308")]
-    [InlineData("0.0e-5000")]
+    [InlineData("0.0e-1000")]
     [InlineData("-0")]
     [InlineData("4.9e-324")]
     [InlineData("123456789012345678901234567890")]

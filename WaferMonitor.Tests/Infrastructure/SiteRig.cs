@@ -27,7 +27,8 @@ public sealed class SiteRig : IAsyncDisposable
     public static async Task<SiteRig> StartAsync(
         FabFixture fab,
         IReadOnlyDictionary<string, string>? sidecarEnvironment = null,
-        IReadOnlyDictionary<string, string>? localApiEnvironment = null)
+        IReadOnlyDictionary<string, string>? localApiEnvironment = null,
+        bool sidecarChecksSite = false)
     {
         var site = "rig" + Guid.NewGuid().ToString("N")[..6];
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-" + site);
@@ -44,6 +45,8 @@ public sealed class SiteRig : IAsyncDisposable
             .WithEnvironment("Forwarder__Linger", "10ms")
             .WithEnvironment("Forwarder__MaxBackoff", "500ms")
             .WithEnvironment("Resilience__Http__MaxRetryAttempts", "0");
+        if (sidecarChecksSite)
+            sidecar.WithEnvironment("Sidecar__SiteId", site);
         foreach (var (key, value) in sidecarEnvironment ?? new Dictionary<string, string>())
             sidecar.WithEnvironment(key, value);
         foreach (var (key, value) in localApiEnvironment ?? new Dictionary<string, string>())
