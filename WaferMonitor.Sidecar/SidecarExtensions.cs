@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Sidecar.Forwarding;
 using WaferMonitor.Sidecar.Ingest;
@@ -26,6 +27,7 @@ internal static class SidecarExtensions
         services.AddHttpClient(Forwarder.HttpClientName);
         services.AddHostedService<Forwarder>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
+        services.AddSingleton<IHealthzFields, SpoolHealthzFields>();
         return builder;
     }
 
