@@ -30,7 +30,8 @@ internal static class IngestEndpoints
         var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
         var key = read.Items[0].Event.IdempotencyKey;
         // 200, not 202: v2's clients compare the status with 200.
-        return TypedResults.Ok(new LocalIngestResponse(true, stored.Accepted == 1 ? "accepted" : "duplicate", key, DurationField.Since(started)));
+        return TypedResults.Ok(new LocalIngestResponse(true, stored.Accepted == 1 ? "accepted" : "duplicate", key,
+            DurationField.Since(started)));
     }
 
     private static async Task<IResult> IngestBatch(HttpRequest request, IngestContext context, CancellationToken cancellationToken)
