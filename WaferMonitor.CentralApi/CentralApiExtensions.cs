@@ -4,6 +4,7 @@ using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
 using WaferMonitor.CentralApi.Stats;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Health;
 
 namespace WaferMonitor.CentralApi;
 
@@ -24,6 +25,7 @@ internal static class CentralApiExtensions
         builder.Services.AddSingleton<SiteHealthMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiteHealthMonitor>());
         builder.Services.AddHealthChecks().AddCheck<SitesHealthCheck>("sites");
+        builder.Services.AddSingleton<IHealthzFields, SitesHealthzField>();
         return builder;
     }
 

@@ -5,6 +5,7 @@ using WaferMonitor.LocalApi.Stats;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.LocalApi.Streaming;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
 
 namespace WaferMonitor.LocalApi;
@@ -31,6 +32,7 @@ internal static class LocalApiExtensions
             settings.Options = $"{settings.Options} -c jit=off -c max_parallel_workers_per_gather=0".Trim();
         });
 
+        services.AddSingleton<IHealthzFields, DatabasePoolHealthzField>();
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<PartitionMaintenance>();
         services.AddHostedService<PartitionMaintenanceService>();

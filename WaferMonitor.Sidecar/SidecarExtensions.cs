@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Sidecar.Forwarding;
 using WaferMonitor.Sidecar.Ingest;
@@ -28,6 +29,7 @@ internal static class SidecarExtensions
         services.AddHttpClientWithoutResilience(Forwarder.HttpClientName, Forwarder.AttemptTimeout);
         services.AddHostedService<Forwarder>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
+        services.AddSingleton<IHealthzFields, SpoolHealthzFields>();
         return builder;
     }
 

@@ -1,13 +1,19 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.ServiceDefaults.Compatibility;
 
 namespace WaferMonitor.CentralApi.Queries;
 
-/// <summary>A page merged over several sites: LocalApi's page shape plus which sites are missing from it and why.</summary>
+/// <summary>
+/// A page merged over several sites: LocalApi's page shape plus which sites are missing from it and why; v2's
+/// <c>duration_s</c> is the seconds the fan-out and merge took (a cached page keeps the figure it was made with).
+/// </summary>
 public sealed record MergedPage(
-    IReadOnlyList<JsonElement> Items, int Count, string? NextCursor, bool Partial, IReadOnlyDictionary<string, string> SiteErrors);
+    IReadOnlyList<JsonElement> Items, int Count, string? NextCursor, bool Partial, IReadOnlyDictionary<string, string> SiteErrors,
+    double DurationS);
 
 /// <summary>
 /// <c>/v1/jobs</c> and <c>/v1/subjobs</c> over several sites, newest first, paging every row exactly once.
@@ -46,6 +52,7 @@ internal sealed class MergedListing(FanOut fanOut)
         IReadOnlyList<Site> sites, string path, IQueryCollection query, int limit, Dictionary<string, string?> positions,
         CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var filters = SiteSelection.PassThrough(query, "cursor", "limit");
         var pending = sites.Where(site => Position(positions, site) != MergedCursor.Done).ToList();
         var outcomes = await fanOut.GetAsync(pending.Select(site =>
@@ -92,7 +99,8 @@ internal sealed class MergedListing(FanOut fanOut)
         foreach (var list in lists)
             next[list.Site.Id] = list.NextPosition(Position(positions, list.Site));
         var more = next.Values.Any(p => p != MergedCursor.Done);
-        var page = new MergedPage(items, items.Count, more ? MergedCursor.Encode(next) : null, errors.Count > 0, errors);
+        var page = new MergedPage(
+            items, items.Count, more ? MergedCursor.Encode(next) : null, errors.Count > 0, errors, DurationField.Since(started));
         return CentralResponse.Ok(page, complete: errors.Count == 0);
     }
 

@@ -9,11 +9,18 @@ namespace WaferMonitor.CentralApi.Sites;
 public sealed record SiteStatus(
     string SiteId, string Url, string Status, double? LatencyMs, DateTimeOffset? LastContactAt, string? Error, DateTimeOffset? CheckedAt)
 {
+    public const string Ok = "ok";
     public const string Unknown = "unknown";
     public const string Down = "down";
 
-    /// <summary>A site answering healthy or degraded serves reads; unhealthy, unreachable or not yet checked does not count.</summary>
-    public bool IsUp => Status is "healthy" or "degraded";
+    /// <summary>A site answering ok or degraded serves reads; unhealthy, unreachable or not yet checked does not count.</summary>
+    public bool IsUp => Status is Ok or "degraded";
+
+    /// <summary>v2's name for <see cref="SiteId"/> in <c>/v1/sites</c>.</summary>
+    public string Id => SiteId;
+
+    /// <summary>v2's name for <see cref="Url"/> in <c>/v1/sites</c>.</summary>
+    public string Endpoint => Url;
 }
 
 /// <summary>
@@ -79,9 +86,10 @@ public sealed partial class SiteHealthMonitor(
         try
         {
             using var document = JsonDocument.Parse(response.Body);
-            return document.RootElement.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
-                ? status.GetString()
-                : null;
+            if (!document.RootElement.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
+                return null;
+            // A LocalApi older than v2's response shapes says "healthy"; one word per state whatever the site's version.
+            return status.GetString() is "healthy" ? SiteStatus.Ok : status.GetString();
         }
         catch (JsonException)
         {

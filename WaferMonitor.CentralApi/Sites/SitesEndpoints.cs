@@ -10,7 +10,12 @@ internal static class SitesEndpoints
         return routes;
     }
 
-    private static Ok<SitesView> ListSites(SiteHealthMonitor monitor) => TypedResults.Ok(new SitesView(monitor.Current));
+    private static Ok<SitesView> ListSites(SiteHealthMonitor monitor)
+    {
+        var sites = monitor.Current;
+        return TypedResults.Ok(new SitesView(sites, sites.Count));
+    }
 
-    public sealed record SitesView(IReadOnlyList<SiteStatus> Sites);
+    /// <summary>Ours, and v2's <c>count</c> (each site also carries v2's <c>id</c> and <c>endpoint</c>).</summary>
+    public sealed record SitesView(IReadOnlyList<SiteStatus> Sites, int Count);
 }

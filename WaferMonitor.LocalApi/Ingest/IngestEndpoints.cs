@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Compatibility;
 using WaferMonitor.ServiceDefaults.Ingest;
 
 namespace WaferMonitor.LocalApi.Ingest;
@@ -10,14 +12,15 @@ internal static class IngestEndpoints
     {
         var group = routes.MapGroup("/v1/ingest").WithTags("Ingest");
         group.MapPost("/events", IngestOne).Accepts<WireEvent>("application/json")
-            .Produces<SingleIngestResult>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413);
+            .Produces<LocalIngestResponse>().ProducesProblem(400).ProducesProblem(413);
         group.MapPost("/events:batch", IngestBatch).Accepts<WireEvent[]>("application/json")
-            .Produces<BatchIngestResult>().ProducesProblem(400).ProducesProblem(413);
+            .Produces<LocalBatchIngestResponse>().ProducesProblem(400).ProducesProblem(413);
         return routes;
     }
 
     private static async Task<IResult> IngestOne(HttpRequest request, IngestContext context, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var read = await context.ReadAsync(request, batch: false, cancellationToken);
         if (read.Problem is not null)
         {
@@ -29,7 +32,9 @@ internal static class IngestEndpoints
             return TypedResults.Problem(refused.Error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid event",
                 extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
         var key = read.Items[0].Event.IdempotencyKey;
-        return TypedResults.Accepted((string?)null, new SingleIngestResult(stored.Accepted == 1 ? "accepted" : "duplicate", key));
+        // 200, not 202: v2's clients compare the status with 200.
+        return TypedResults.Ok(new LocalIngestResponse(true, stored.Accepted == 1 ? "accepted" : "duplicate", key,
+            DurationField.Since(started)));
     }
 
     private static async Task<IResult> IngestBatch(HttpRequest request, IngestContext context, CancellationToken cancellationToken)
@@ -40,7 +45,10 @@ internal static class IngestEndpoints
         context.Metrics.RecordRejected(read.Rejected.Count);
         var stored = await context.Store.StoreAsync(read.Items, cancellationToken);
         var rejected = stored.Rejected.Count == 0 ? read.Rejected : [.. read.Rejected.Concat(stored.Rejected).OrderBy(r => r.Index)];
-        return TypedResults.Ok(new BatchIngestResult(stored.Accepted, stored.Duplicates, rejected));
+        var total = read.Items.Count + read.Rejected.Count;
+        var success = stored.Accepted + stored.Duplicates;
+        return TypedResults.Ok(new LocalBatchIngestResponse(
+            true, stored.Accepted, stored.Duplicates, rejected, total, success, Failed: total - success));
     }
 }
 

@@ -18,6 +18,10 @@ public sealed record SubjobItem(
     DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double? DurationS, double? CpuUserS, double? CpuSystemS, double? MemMaxMb,
     JsonElement? Metadata, DateTimeOffset LastEventAt, DateTimeOffset StoredAt, string Cursor);
 
-public sealed record Page<T>(IReadOnlyList<T> Items, int Count, string? NextCursor);
+public sealed record Page<T>(IReadOnlyList<T> Items, int Count, string? NextCursor)
+{
+    /// <summary>v2's <c>duration_s</c>: seconds the query took, set by the endpoint.</summary>
+    public double DurationS { get; init; }
+}
 
 public sealed record JobDetail(JobItem Job, IReadOnlyList<SubjobItem> Subjobs, IReadOnlyList<JsonElement> Events);

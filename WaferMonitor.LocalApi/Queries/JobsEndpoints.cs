@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using WaferMonitor.ServiceDefaults.Compatibility;
+
 namespace WaferMonitor.LocalApi.Queries;
 
 internal static class JobsEndpoints
@@ -13,14 +16,16 @@ internal static class JobsEndpoints
 
     private static async Task<IResult> ListJobs(HttpRequest request, JobQueries queries, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var (query, error) = ListQuery.Parse(request.Query);
-        return query is null ? BadParameter(error!) : TypedResults.Ok(await queries.ListJobsAsync(query, cancellationToken));
+        return query is null ? BadParameter(error!) : Timed(await queries.ListJobsAsync(query, cancellationToken), started);
     }
 
     private static async Task<IResult> ListSubjobs(HttpRequest request, JobQueries queries, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var (query, error) = ListQuery.Parse(request.Query);
-        return query is null ? BadParameter(error!) : TypedResults.Ok(await queries.ListSubjobsAsync(query, cancellationToken));
+        return query is null ? BadParameter(error!) : Timed(await queries.ListSubjobsAsync(query, cancellationToken), started);
     }
 
     private static async Task<IResult> GetJob(string jobId, JobQueries queries, CancellationToken cancellationToken)
@@ -32,6 +37,8 @@ internal static class JobsEndpoints
             ? TypedResults.Problem($"no job {id} on this site", statusCode: StatusCodes.Status404NotFound, title: "Job not found")
             : TypedResults.Ok(detail);
     }
+
+    private static IResult Timed<T>(Page<T> page, long started) => TypedResults.Ok(page with { DurationS = DurationField.Since(started) });
 
     private static IResult BadParameter(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid query parameter");

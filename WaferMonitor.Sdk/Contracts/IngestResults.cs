@@ -1,12 +1,12 @@
 namespace WaferMonitor.Sdk.Contracts;
 
-/// <summary>Response of <c>POST /v1/ingest/events:batch</c> (DESIGN.md §4.2).</summary>
+/// <summary>
+/// Response of <c>POST /v1/ingest/events:batch</c> (DESIGN.md §4.2): the fields the Sidecar and LocalApi both answer,
+/// each beside v2's own (<c>ok</c> and counts), which this record ignores when reading.
+/// </summary>
 public sealed record BatchIngestResult(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 
 public sealed record RejectedEvent(int Index, string Code, string Error);
-
-/// <summary>Response of <c>POST /v1/ingest/events</c>.</summary>
-public sealed record SingleIngestResult(string Status, string IdempotencyKey);
 
 public static class RejectionCodes
 {

@@ -7,7 +7,7 @@ using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.ServiceDefaults.Health;
 
-/// <summary>Writes the <c>/v1/healthz</c> body of DESIGN.md §4.6.</summary>
+/// <summary>Writes the <c>/v1/healthz</c> body of DESIGN.md §4.6, a superset of v2's.</summary>
 internal static class HealthzResponseWriter
 {
     public static async Task WriteAsync(HttpContext context, HealthReport report)
@@ -21,6 +21,8 @@ internal static class HealthzResponseWriter
         writer.WriteString("version", identity.Version);
         if (identity.Site is not null)
             writer.WriteString("site", identity.Site);
+        foreach (var fields in context.RequestServices.GetServices<IHealthzFields>())
+            fields.Write(writer, report);
         writer.WriteStartObject("checks");
         foreach (var (name, entry) in report.Entries)
         {
@@ -34,9 +36,10 @@ internal static class HealthzResponseWriter
         await writer.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary>v2's words: v2's clients test <c>status == "ok"</c>; <c>unhealthy</c> (with 503) is ours.</summary>
     public static string Vocabulary(HealthStatus status) => status switch
     {
-        HealthStatus.Healthy => "healthy",
+        HealthStatus.Healthy => "ok",
         HealthStatus.Degraded => "degraded",
         _ => "unhealthy",
     };

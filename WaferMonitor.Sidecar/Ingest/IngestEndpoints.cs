@@ -63,8 +63,9 @@ internal sealed class SidecarIngest(
             request.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Spool full");
         }
+        // 200, not 202: v2's clients compare the status with 200.
         return batch
-            ? TypedResults.Ok(new BatchIngestResult(records.Count, 0, read.Rejected))
-            : TypedResults.Accepted((string?)null, new SingleIngestResult("accepted", read.Items[0].Event.IdempotencyKey));
+            ? TypedResults.Ok(new SidecarBatchIngestResponse(true, records.Count, 0, read.Rejected, Forwarded: 0, Spooled: records.Count))
+            : TypedResults.Ok(new SidecarIngestResponse(true, "accepted", read.Items[0].Event.IdempotencyKey));
     }
 }

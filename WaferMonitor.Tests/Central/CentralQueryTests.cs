@@ -182,8 +182,8 @@ public sealed class CentralQueryTests(FabFixture fab)
         await Events.Eventually(async () =>
         {
             var sites = (await central.GetFromJsonAsync<JsonElement>("/v1/sites")).GetProperty("sites").EnumerateArray().ToList();
-            return sites.Count == 2 && sites.All(s => s.GetProperty("status").GetString() == "healthy");
-        }, "both sites healthy in /v1/sites");
+            return sites.Count == 2 && sites.All(s => s.GetProperty("status").GetString() == "ok");
+        }, "both sites ok in /v1/sites");
 
         var listed = (await central.GetFromJsonAsync<JsonElement>("/v1/sites")).GetProperty("sites").EnumerateArray().ToList();
         Assert.Equal(FabSites, listed.Select(s => s.GetProperty("site_id").GetString()));
@@ -196,8 +196,8 @@ public sealed class CentralQueryTests(FabFixture fab)
         });
 
         var health = await central.GetFromJsonAsync<JsonElement>("/v1/healthz");
-        Assert.Equal("healthy", health.GetProperty("status").GetString());
-        Assert.Equal("healthy", health.GetProperty("checks").GetProperty("sites").GetProperty("status").GetString());
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal("ok", health.GetProperty("checks").GetProperty("sites").GetProperty("status").GetString());
     }
 
     [Fact]

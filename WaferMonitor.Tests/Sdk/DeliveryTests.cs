@@ -167,6 +167,20 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task A_v2_sidecars_answer_counts_as_delivered()
+    {
+        await using var sidecar = await FakeSidecar.StartAsync();
+        sidecar.AnswerAsV2();
+        await using var client = TestClients.Create(sidecar.Url, o => o.FlushInterval = TimeSpan.FromHours(1));
+        await using (var job = client.StartJob("lot-v2"))
+            job.Tick(0.5);
+        Assert.True(await client.FlushAsync());
+        Assert.Equal([200], sidecar.Batches.Select(b => b.Status));
+        Assert.Equal(3, sidecar.Accepted.Count);
+        Assert.Equal(0, client.DroppedEvents);
+    }
+
+    [Fact]
     public async Task A_batch_refused_as_too_large_is_split_until_it_fits()
     {
         await using var sidecar = await FakeSidecar.StartAsync();

@@ -19,6 +19,7 @@ internal sealed class FakeSidecar : IAsyncDisposable
     private int _failAllWith;
     private int _tooLargeAbove = int.MaxValue;
     private Func<JsonElement, bool> _reject = _ => false;
+    private bool _answerAsV2;
 
     private FakeSidecar(WebApplication app) => _app = app;
 
@@ -77,6 +78,13 @@ internal sealed class FakeSidecar : IAsyncDisposable
             _tooLargeAbove = events;
     }
 
+    /// <summary>Answers as v2's sidecar did: <c>{"ok": true, "forwarded": n, "spooled": 0}</c>, none of our fields.</summary>
+    public void AnswerAsV2()
+    {
+        lock (_gate)
+            _answerAsV2 = true;
+    }
+
     public void Reject(Func<JsonElement, bool> predicate)
     {
         lock (_gate)
@@ -124,6 +132,14 @@ internal sealed class FakeSidecar : IAsyncDisposable
             context.Response.Headers.RetryAfter = "0";
         if (status != 200)
             return;
+        bool asV2;
+        lock (_gate)
+            asV2 = _answerAsV2;
+        if (asV2)
+        {
+            await context.Response.WriteAsJsonAsync(new { ok = true, forwarded = events.Count, spooled = 0 });
+            return;
+        }
         await context.Response.WriteAsJsonAsync(new
         {
             accepted = events.Count - rejected.Count,

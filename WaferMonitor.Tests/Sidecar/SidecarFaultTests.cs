@@ -200,4 +200,29 @@ public sealed class SidecarFaultTests(FabFixture fab)
         await Events.Eventually(async () => (await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId)).Count == 1, "the replayed event stored");
         Assert.Equal(0, (await SpoolAsync(sidecar)).GetProperty("dead_letters").GetInt64());
     }
+
+    [Fact]
+    public async Task Without_a_site_id_the_sidecar_accepts_any_site_like_v2_and_localapi_dead_letters_the_mismatch()
+    {
+        // The rig's Sidecar has no Sidecar:SiteId, as a v2 sidecar had none.
+        await using var rig = await SiteRig.StartAsync(fab);
+        using var sidecar = rig.Client("sidecar");
+        var jobId = Guid.NewGuid();
+        var elsewhere = Events.Job(jobId, EventKinds.Started, DateTimeOffset.UtcNow, site: "elsewhere");
+        using var response = await sidecar.PostAsJsonAsync("/v1/ingest/events", elsewhere, WireJson.Options);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ok").GetBoolean());
+
+        await Events.Eventually(async () => (await SpoolAsync(sidecar)).GetProperty("dead_letters").GetInt64() == 1, "one dead letter");
+        var deadLetters = await File.ReadAllTextAsync(Path.Combine(rig.SpoolDirectory, "dead-letters.jsonl"));
+        Assert.Contains("\"code\":\"wrong_site\"", deadLetters);
+        Assert.Contains(elsewhere.IdempotencyKey, deadLetters);
+        Assert.Empty(await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId));
+        // Nothing left to forward, and a refused event is no reason for the Sidecar to report a problem.
+        await Events.Eventually(async () =>
+        {
+            var health = await sidecar.GetFromJsonAsync<JsonElement>("/v1/healthz");
+            return health.GetProperty("spool_count").GetInt64() == 0 && health.GetProperty("status").GetString() == "ok";
+        }, "an empty spool and ok health");
+    }
 }
