@@ -30,6 +30,12 @@ internal static class QueryBenchmark
 
         await ReportAsync(output, "100 newest jobs", client, _ => "/v1/jobs?limit=100", cancellationToken, withAverage: true);
         await ReportAsync(output, "filtered page (failed, app contains 'etch')", client, _ => "/v1/jobs?status=failed&app_name=etch&limit=100", cancellationToken);
+        // The app_name filter on subjobs scanned every subjob for a name no app has (issue 19); jobs' figures are its baseline.
+        await ReportAsync(output, "jobs, app contains a name no app has", client, _ => "/v1/jobs?app_name=no-such-tool&limit=100", cancellationToken);
+        await ReportAsync(output, "subjobs, app contains 'etch'", client, _ => "/v1/subjobs?app_name=etch&limit=100", cancellationToken);
+        await ReportAsync(output, "subjobs, app contains a name no app has", client, _ => "/v1/subjobs?app_name=no-such-tool&limit=100", cancellationToken);
+        await ReportAsync(output, "subjobs, app_name of 256 characters", client, _ => $"/v1/subjobs?app_name={new string('x', 256)}&limit=100", cancellationToken);
+        await ReportAsync(output, "subjobs, failed and app contains 'etch'", client, _ => "/v1/subjobs?status=failed&app_name=etch&limit=100", cancellationToken);
         await ReportAsync(output, $"deep page via cursor (~{jobs / 2:N0} rows down)", client, _ => $"/v1/jobs?limit=100&cursor={deepCursor}", cancellationToken);
         await ReportAsync(output, "job detail", client, i => $"/v1/jobs/{sampleIds[i % sampleIds.Count]}", cancellationToken);
         await ReportAsync(output, "/v1/stats over 24 h (5m buckets)", client, _ => "/v1/stats", cancellationToken);

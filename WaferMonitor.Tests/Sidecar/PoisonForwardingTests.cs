@@ -51,6 +51,16 @@ public sealed class PoisonForwardingTests(FabFixture fab)
         var stored = await Sql.QueryAsync(rig.ConnectionString, "SELECT idempotency_key FROM event ORDER BY seq");
         Assert.Equal(events.Select(e => e.IdempotencyKey).Where(k => !k.StartsWith("poison", StringComparison.Ordinal)), stored.Select(r => (string)r[0]!));
 
+        using var localApi = rig.Client("localapi");
+        using var refused = await localApi.PostAsJsonAsync("/v1/ingest/events",
+            Events.Job(jobId, EventKinds.Progress, start, site: rig.Site, key: "poison-data-single"), WireJson.Options);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("invalid", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        using var crashed = await localApi.PostAsJsonAsync("/v1/ingest/events",
+            Events.Job(jobId, EventKinds.Progress, start, site: rig.Site, key: "poison-crash-single"), WireJson.Options);
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, crashed.StatusCode);
+        Assert.Equal("application/problem+json", crashed.Content.Headers.ContentType?.MediaType);
+
         var health = await sidecar.GetFromJsonAsync<JsonElement>("/v1/healthz");
         Assert.Equal("degraded", health.GetProperty("status").GetString());
         Assert.Contains("dead-lettered", health.GetProperty("checks").GetProperty("spool").GetProperty("detail").GetString());
