@@ -185,6 +185,8 @@ internal sealed partial class Forwarder(
             .Where(r => r.Index >= 0 && r.Index < records.Count)
             .Select(r => (records[r.Index], r.Code, r.Error))
             .ToList();
+        if (letters.Count == 0)
+            return;
         await deadLetters.AddAsync(letters, cancellationToken);
         state.DeadLettered(letters.Count, letters[0].Code, clock.GetUtcNow());
         foreach (var group in letters.GroupBy(l => l.Code))
