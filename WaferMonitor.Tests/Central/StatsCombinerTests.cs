@@ -6,7 +6,7 @@ namespace WaferMonitor.Tests.Central;
 /// <summary>The combined view of sites' <c>/v1/stats</c> in LocalApi's documented shape.</summary>
 public sealed class StatsCombinerTests
 {
-    private static JsonElement SiteStats(int running, int succeeded, int failed, string oldest, string oldestJob, params (string Start, int Succeeded)[] buckets) =>
+    private static JsonElement SiteStats(int running, int succeeded, int failed, string? oldest, string? oldestJob, params (string Start, int Succeeded)[] buckets) =>
         JsonSerializer.SerializeToElement(new Dictionary<string, object?>
         {
             ["from"] = "2026-11-22T00:00:00+00:00",
@@ -25,7 +25,7 @@ public sealed class StatsCombinerTests
             {
                 new Dictionary<string, object> { ["app_name"] = "etch", ["jobs"] = 3, ["duration_s"] = new { p50 = 1.5, p95 = 9.0, p99 = 9.9 } },
             },
-            ["running"] = new Dictionary<string, object> { ["count"] = running, ["oldest_started_at"] = oldest, ["oldest_job_id"] = oldestJob },
+            ["running"] = new Dictionary<string, object?> { ["count"] = running, ["oldest_started_at"] = oldest, ["oldest_job_id"] = oldestJob },
         });
 
     [Fact]
@@ -54,5 +54,21 @@ public sealed class StatsCombinerTests
         Assert.Equal(DateTimeOffset.Parse("2026-11-22T00:03:00Z"), running["oldest_started_at"]!.GetValue<DateTimeOffset>());
         // Percentiles are per site only: an average of p95s is no p95.
         Assert.Null(combined["per_app"]);
+    }
+
+    [Fact]
+    public void A_site_running_no_job_has_no_oldest_and_does_not_break_the_combination()
+    {
+        // Issue 19: a site with nothing running answers oldest_started_at null, which made central /v1/stats a 500.
+        var combined = StatsCombiner.Combine(
+        [
+            ("idle", SiteStats(0, 4, 0, null, null)),
+            ("busy", SiteStats(1, 2, 0, "2026-11-22T00:10:00+00:00", "job-b")),
+        ]);
+        Assert.Equal(1, combined["running"]!["count"]!.GetValue<long>());
+        Assert.Equal("busy", combined["running"]!["oldest_site_id"]!.GetValue<string>());
+
+        var allIdle = StatsCombiner.Combine([("idle", SiteStats(0, 4, 0, null, null))]);
+        Assert.Null(allIdle["running"]!["oldest_started_at"]);
     }
 }

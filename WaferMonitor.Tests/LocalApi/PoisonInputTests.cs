@@ -199,12 +199,9 @@ public sealed class PoisonInputTests(FabFixture fab)
     }
 
     [Fact]
-    public async Task Central_stats_answer_when_a_site_runs_no_job()
+    public async Task Central_stats_answer_for_every_site_and_for_one()
     {
-        // fab2 runs no job unless a test started one: its running.oldest_started_at is null.
-        using var fab2 = fab.Client("localapi-fab2");
-        var siteStats = await fab2.GetFromJsonAsync<JsonElement>("/v1/stats");
-        Assert.Equal(JsonValueKind.Null, siteStats.GetProperty("running").GetProperty("oldest_started_at").ValueKind);
+        // Whether fab2 runs a job depends on the tests before this one; StatsCombinerTests pins the idle case itself.
         using var central = fab.Client("central");
         using var response = await central.GetAsync("/v1/stats");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

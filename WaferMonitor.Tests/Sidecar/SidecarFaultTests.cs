@@ -218,11 +218,12 @@ public sealed class SidecarFaultTests(FabFixture fab)
         Assert.Contains("\"code\":\"wrong_site\"", deadLetters);
         Assert.Contains(elsewhere.IdempotencyKey, deadLetters);
         Assert.Empty(await StoredKeysInSeqOrderAsync(rig.ConnectionString, jobId));
-        // Nothing left to forward, and a refused event is no reason for the Sidecar to report a problem.
+        // Nothing left to forward; health says an event was dead-lettered (issue 19), so the mismatch gets noticed.
         await Events.Eventually(async () =>
         {
             var health = await sidecar.GetFromJsonAsync<JsonElement>("/v1/healthz");
-            return health.GetProperty("spool_count").GetInt64() == 0 && health.GetProperty("status").GetString() == "ok";
-        }, "an empty spool and ok health");
+            return health.GetProperty("spool_count").GetInt64() == 0 && health.GetProperty("status").GetString() == "degraded"
+                && health.GetProperty("checks").GetProperty("spool").GetProperty("detail").GetString()!.Contains("(wrong_site)");
+        }, "an empty spool and health degraded by the dead letter");
     }
 }
