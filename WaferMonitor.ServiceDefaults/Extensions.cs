@@ -177,17 +177,15 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static IServiceCollection AddHttpClientWithoutResilience(this IServiceCollection services, string name, TimeSpan timeout)
     {
-        services.Configure<ResilienceExclusions>(exclusions => exclusions.Names.Add(name));
-        services.AddHttpClient(name, client => client.Timeout = timeout);
+        // A named client's handlers are configured after the defaults', so the default pipeline is there to remove.
+        services.AddHttpClient(name, client => client.Timeout = timeout)
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
+            {
+                foreach (var resilience in handlers.OfType<ResilienceHandler>().ToList())
+                    handlers.Remove(resilience);
+            });
         return services;
     }
-
-    private sealed class ResilienceExclusions
-    {
-        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
-    }
-
-    private sealed class PassThroughHandler : DelegatingHandler;
 
     private static void AddHttpClientDefaults(this IHostApplicationBuilder builder)
     {
@@ -197,12 +195,10 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddTransient<ServiceDiscoveryHandler>();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddHttpMessageHandler(sp => sp.GetRequiredService<IOptions<ResilienceExclusions>>().Value.Names.Contains(http.Name)
-                ? new PassThroughHandler()
-                : new ResilienceHandler(
-                    http.Name,
-                    sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
-                    sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+            http.AddHttpMessageHandler(sp => new ResilienceHandler(
+                http.Name,
+                sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
+                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
             http.AddHttpMessageHandler<ServiceDiscoveryHandler>();
         });
     }

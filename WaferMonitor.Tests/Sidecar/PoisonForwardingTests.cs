@@ -37,8 +37,18 @@ public sealed class PoisonForwardingTests(FabFixture fab)
         foreach (var chunk in events.Chunk(10))
             Assert.Equal(chunk.Length, (await Events.PostBatchAsync(sidecar, chunk)).Accepted);
 
-        await Events.Eventually(async () => (await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event"))[0][0] is 58L,
-            "the 58 valid events delivered past both poison ones", TimeSpan.FromSeconds(60));
+        try
+        {
+            await Events.Eventually(async () => (await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event"))[0][0] is 58L,
+                "the 58 valid events delivered past both poison ones", TimeSpan.FromSeconds(60));
+        }
+        catch (Exception)
+        {
+            var count = (await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event"))[0][0];
+            var spoolState = await sidecar.GetStringAsync("/v1/spool");
+            var healthz = await sidecar.GetStringAsync("/v1/healthz");
+            Assert.Fail($"stored {count}; spool {spoolState}; health {healthz}");
+        }
         await Events.Eventually(async () => (await sidecar.GetFromJsonAsync<JsonElement>("/v1/spool")).GetProperty("dead_letters").GetInt64() == 2,
             "both poison events dead-lettered");
         var letters = (await File.ReadAllLinesAsync(Path.Combine(rig.SpoolDirectory, "dead-letters.jsonl")))
