@@ -12,6 +12,8 @@ internal sealed class ParquetFileWriter : IDisposable
     // Checking the byte estimate every row would cost more than the check is worth.
     private const int ByteCheckInterval = 256;
 
+    private const int DefaultGzipLevel = 6;
+
     private readonly CountingStream _destination;
     private readonly ParquetWriteOptions _options;
     private readonly WriterProperties _properties;
@@ -112,7 +114,7 @@ internal sealed class ParquetFileWriter : IDisposable
             .DataPagesize(options.PageBytes)
             .DictionaryPagesizeLimit(options.DictionaryBytes)
             .SetMaxStatisticsSize((ulong)options.StatisticsMaxValueBytes);
-        if (options.CompressionLevel is { } level)
+        if ((options.CompressionLevel ?? (options.Compression == ParquetCompression.Gzip ? DefaultGzipLevel : null)) is { } level)
         {
             builder.CompressionLevel(level);
         }

@@ -6,7 +6,7 @@ public enum ParquetCompression
     /// <summary>UNCOMPRESSED.</summary>
     None,
 
-    /// <summary>GZIP (zlib, level 6).</summary>
+    /// <summary>GZIP (zlib; level 6, as the BCL's <c>Optimal</c>, unless <see cref="ParquetWriteOptions.CompressionLevel"/> says otherwise).</summary>
     Gzip,
 
     /// <summary>SNAPPY.</summary>
@@ -33,7 +33,7 @@ public sealed record ParquetWriteOptions
 
     public ParquetCompression Compression { get; init; } = DefaultCompression;
 
-    /// <summary>The codec's level; null keeps the library's default for the codec.</summary>
+    /// <summary>The codec's level; null means 6 for GZIP (the library's own default, 9, wrote about 4 times slower here for 1 % fewer bytes) and the library's default otherwise.</summary>
     public int? CompressionLevel { get; init; }
 
     /// <summary>Dictionary-encode columns while they stay low-cardinality (the library falls back to PLAIN per chunk).</summary>
@@ -42,7 +42,7 @@ public sealed record ParquetWriteOptions
     /// <summary>A column chunk whose dictionary grows past this falls back to PLAIN.</summary>
     public int DictionaryBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>Longer STRING/JSON minima/maxima are left out of the statistics rather than bloating the footer.</summary>
+    /// <summary>A STRING/JSON minimum or maximum longer than this is left out of the statistics rather than bloating the footer.</summary>
     public int StatisticsMaxValueBytes { get; init; } = 64;
 
     internal void Validate()
