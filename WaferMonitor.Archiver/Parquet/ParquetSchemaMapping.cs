@@ -32,9 +32,10 @@ internal static class ParquetSchemaMapping
     /// </summary>
     public static (ArchiveColumn Column, long MicrosPerUnit) FromDescriptor(ColumnDescriptor descriptor)
     {
-        if (descriptor.MaxRepetitionLevel > 0 || descriptor.Path.ToDotVector().Length > 1)
+        using var path = descriptor.Path;
+        if (descriptor.MaxRepetitionLevel > 0 || path.ToDotVector().Length > 1)
         {
-            throw new NotSupportedException($"Column {descriptor.Path.ToDotString()}: nested and repeated columns are not supported.");
+            throw new NotSupportedException($"Column {path.ToDotString()}: nested and repeated columns are not supported.");
         }
         using var logical = descriptor.LogicalType;
         var nullable = descriptor.MaxDefinitionLevel > 0;

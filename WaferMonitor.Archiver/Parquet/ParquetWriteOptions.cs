@@ -33,7 +33,7 @@ public sealed record ParquetWriteOptions
 
     public ParquetCompression Compression { get; init; } = DefaultCompression;
 
-    /// <summary>The codec's level; null means 6 for GZIP (the library's own default, 9, wrote about 4 times slower here for 1 % fewer bytes) and the library's default otherwise.</summary>
+    /// <summary>The codec's level; null means 6 for GZIP (the library's own default wrote about 4 times slower here for 1 % fewer bytes) and the library's default otherwise.</summary>
     public int? CompressionLevel { get; init; }
 
     /// <summary>Dictionary-encode columns while they stay low-cardinality (the library falls back to PLAIN per chunk).</summary>
