@@ -22,7 +22,8 @@ internal static class ArchiverExtensions
         builder.AddNpgsqlDataSource(ConnectionName);
 
         services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value));
-        services.AddSingleton<IArchiveFileFormat>(new ParquetArchiveFormat());
+        services.AddSingleton<IArchiveFileFormat>(sp => new ParquetArchiveFormat(
+            new ParquetWriteOptions { Compression = sp.GetRequiredService<IOptions<ArchiverOptions>>().Value.Compression }));
         services.AddSingleton<ArchiveMetrics>();
         services.AddSingleton<ArchiveObjectStore>();
         services.AddSingleton<ArchiveManifest>();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using WaferMonitor.Archiver.Parquet;
 using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.Archiver;
@@ -22,6 +23,10 @@ public sealed class ArchiverOptions
 
     /// <summary>A running job with no event for this long is settled and snapshotted; keep it equal to LocalApi's Retention:Hot.</summary>
     public Duration HotWindow { get; set; } = Duration.FromHours(72);
+
+    /// <summary>Page compression of the Parquet objects written from now on (<c>zstd</c>, <c>gzip</c>, <c>snappy</c>, <c>none</c>); any mix reads back.</summary>
+    [EnumDataType(typeof(ParquetCompression))]
+    public ParquetCompression Compression { get; set; } = ParquetWriteOptions.DefaultCompression;
 
     /// <summary>
     /// Test hook for the crash-recovery test: the process fails fast after a window's objects are uploaded and before

@@ -129,7 +129,10 @@ internal sealed class WindowExporter(NpgsqlDataSource dataSource, IArchiveFileFo
         finally
         {
             foreach (var file in open.Values)
+            {
+                file.Writer.Dispose();
                 await file.Stream.DisposeAsync();
+            }
         }
     }
 

@@ -51,6 +51,12 @@ internal static class Timestamps
     public static long ToMicros(DateTimeOffset value) =>
         FloorDiv(value.UtcTicks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerMicrosecond);
 
+    public static long ToMicros(DateTime utc) => FloorDiv(utc.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>The value the library writes: already whole microseconds, so its own conversion cannot round.</summary>
+    public static DateTime ToParquet(DateTimeOffset value) =>
+        new(DateTime.UnixEpoch.Ticks + ToMicros(value) * TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
+
     public static DateTimeOffset FromMicros(long micros) =>
         new(checked(DateTime.UnixEpoch.Ticks + micros * TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 

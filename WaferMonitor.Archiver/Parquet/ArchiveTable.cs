@@ -45,55 +45,55 @@ public sealed class ArchiveTableBuilder<TRow>(string name)
     private readonly List<Action<TRow, ColumnBuffer>> _writers = [];
 
     public ArchiveTableBuilder<TRow> Int32(string column, Func<TRow, int> get) =>
-        Add(column, ArchiveColumnType.Int32, false, (row, b) => ((NumberColumnBuffer<int>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Int32, false, (row, b) => ((RequiredBuffer<int>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableInt32(string column, Func<TRow, int?> get) =>
-        Add(column, ArchiveColumnType.Int32, true, (row, b) => ((NumberColumnBuffer<int>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Int32, true, (row, b) => ((NullableBuffer<int>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> Int64(string column, Func<TRow, long> get) =>
-        Add(column, ArchiveColumnType.Int64, false, (row, b) => ((NumberColumnBuffer<long>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Int64, false, (row, b) => ((RequiredBuffer<long>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableInt64(string column, Func<TRow, long?> get) =>
-        Add(column, ArchiveColumnType.Int64, true, (row, b) => ((NumberColumnBuffer<long>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Int64, true, (row, b) => ((NullableBuffer<long>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> Double(string column, Func<TRow, double> get) =>
-        Add(column, ArchiveColumnType.Double, false, (row, b) => ((NumberColumnBuffer<double>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Double, false, (row, b) => ((RequiredBuffer<double>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableDouble(string column, Func<TRow, double?> get) =>
-        Add(column, ArchiveColumnType.Double, true, (row, b) => ((NumberColumnBuffer<double>)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Double, true, (row, b) => ((NullableBuffer<double>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> Boolean(string column, Func<TRow, bool> get) =>
-        Add(column, ArchiveColumnType.Boolean, false, (row, b) => ((BooleanColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Boolean, false, (row, b) => ((RequiredBuffer<bool>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableBoolean(string column, Func<TRow, bool?> get) =>
-        Add(column, ArchiveColumnType.Boolean, true, (row, b) => ((BooleanColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Boolean, true, (row, b) => ((NullableBuffer<bool>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> String(string column, Func<TRow, string> get) =>
-        Add(column, ArchiveColumnType.String, false, (row, b) => ((ByteArrayColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.String, false, (row, b) => ((StringBuffer)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableString(string column, Func<TRow, string?> get) =>
-        Add(column, ArchiveColumnType.String, true, (row, b) => ((ByteArrayColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.String, true, (row, b) => ((StringBuffer)b).Add(get(row)));
 
     /// <summary>A JSON document given as its text; the writer does not parse it.</summary>
     public ArchiveTableBuilder<TRow> Json(string column, Func<TRow, string> get) =>
-        Add(column, ArchiveColumnType.Json, false, (row, b) => ((ByteArrayColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Json, false, (row, b) => ((StringBuffer)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableJson(string column, Func<TRow, string?> get) =>
-        Add(column, ArchiveColumnType.Json, true, (row, b) => ((ByteArrayColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Json, true, (row, b) => ((StringBuffer)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> Uuid(string column, Func<TRow, Guid> get) =>
-        Add(column, ArchiveColumnType.Uuid, false, (row, b) => ((UuidColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Uuid, false, (row, b) => ((RequiredBuffer<Guid>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> NullableUuid(string column, Func<TRow, Guid?> get) =>
-        Add(column, ArchiveColumnType.Uuid, true, (row, b) => ((UuidColumnBuffer)b).Add(get(row)));
+        Add(column, ArchiveColumnType.Uuid, true, (row, b) => ((NullableBuffer<Guid>)b).Add(get(row)));
 
     public ArchiveTableBuilder<TRow> Timestamp(string column, Func<TRow, DateTimeOffset> get) =>
         Add(column, ArchiveColumnType.Timestamp, false,
-            (row, b) => ((NumberColumnBuffer<long>)b).Add(Timestamps.ToMicros(get(row))));
+            (row, b) => ((RequiredBuffer<DateTime>)b).Add(Timestamps.ToParquet(get(row))));
 
     public ArchiveTableBuilder<TRow> NullableTimestamp(string column, Func<TRow, DateTimeOffset?> get) =>
         Add(column, ArchiveColumnType.Timestamp, true,
-            (row, b) => ((NumberColumnBuffer<long>)b).Add(get(row) is { } at ? Timestamps.ToMicros(at) : null));
+            (row, b) => ((NullableBuffer<DateTime>)b).Add(get(row) is { } at ? Timestamps.ToParquet(at) : null));
 
     /// <summary>
     /// Finishes the table. <paramref name="read"/> must read the columns in the order they were declared;

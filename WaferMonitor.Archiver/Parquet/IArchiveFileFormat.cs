@@ -1,8 +1,8 @@
 namespace WaferMonitor.Archiver.Parquet;
 
 /// <summary>
-/// The archive's file format, the one seam the Archiver depends on; <see cref="ParquetArchiveFormat"/> is the
-/// hand-written implementation and a Parquet library could replace it behind this interface.
+/// The archive's file format, the one seam the Archiver depends on; <see cref="ParquetArchiveFormat"/> implements it
+/// with ParquetSharp.
 /// </summary>
 public interface IArchiveFileFormat
 {
@@ -27,8 +27,11 @@ public interface IArchiveFileFormat
     Task<IReadOnlyList<ArchiveColumn>> ReadSchemaAsync(Stream source, CancellationToken ct = default);
 }
 
-/// <summary>Writes the rows of one file. Nothing is a valid file until <see cref="CompleteAsync"/> has returned.</summary>
-public interface IArchiveFileWriter<in TRow>
+/// <summary>
+/// Writes the rows of one file. Nothing is a valid file until <see cref="CompleteAsync"/> has returned; dispose it
+/// either way (it holds native buffers).
+/// </summary>
+public interface IArchiveFileWriter<in TRow> : IDisposable
 {
     long RowCount { get; }
 

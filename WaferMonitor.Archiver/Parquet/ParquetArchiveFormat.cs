@@ -1,8 +1,6 @@
-using System.Runtime.CompilerServices;
-
 namespace WaferMonitor.Archiver.Parquet;
 
-/// <summary>The archive format as Parquet files written and read by this folder's own encoder and decoder.</summary>
+/// <summary>The archive format as Parquet files, written and read by ParquetSharp (Apache Arrow's C++ Parquet library).</summary>
 public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : IArchiveFileFormat
 {
     private readonly ParquetWriteOptions _options = options ?? new ParquetWriteOptions();
@@ -12,21 +10,34 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
     public IArchiveFileWriter<TRow> CreateWriter<TRow>(ArchiveTable<TRow> table, Stream destination) =>
         new TableWriter<TRow>(table, new ParquetFileWriter(destination, table.Columns, _options));
 
-    public async IAsyncEnumerable<TRow> ReadRowsAsync<TRow>(
-        ArchiveTable<TRow> table, Stream source, ArchiveTimeRange? range = null,
-        [EnumeratorCancellation] CancellationToken ct = default)
+    // ParquetSharp reads synchronously; the files are local copies, so the async surface only wraps the iteration.
+    public IAsyncEnumerable<TRow> ReadRowsAsync<TRow>(
+        ArchiveTable<TRow> table, Stream source, ArchiveTimeRange? range = null, CancellationToken ct = default) =>
+        ReadRows(table, source, range, ct).ToAsyncEnumerable();
+
+    public IAsyncEnumerable<ArchiveColumnBatch> ReadColumnsAsync(
+        Stream source, IReadOnlyList<string>? columns = null, ArchiveTimeRange? range = null, CancellationToken ct = default) =>
+        ReadColumns(source, columns, range, ct).ToAsyncEnumerable();
+
+    public Task<IReadOnlyList<ArchiveColumn>> ReadSchemaAsync(Stream source, CancellationToken ct = default)
     {
-        var reader = await ParquetFileReader.OpenAsync(source, ct).ConfigureAwait(false);
+        using var reader = ParquetFileReader.Open(source);
+        return Task.FromResult(reader.Schema);
+    }
+
+    private static IEnumerable<TRow> ReadRows<TRow>(ArchiveTable<TRow> table, Stream source, ArchiveTimeRange? range, CancellationToken ct)
+    {
+        using var reader = ParquetFileReader.Open(source);
         var projection = Resolve(reader, table.Columns.Select(c => c.Name).ToList());
         foreach (var (column, index) in table.Columns.Zip(projection))
         {
             var stored = reader.Schema[index];
-            if (stored.Type != column.Type)
+            if (stored.Type != column.Type && !(IsText(stored.Type) && IsText(column.Type)))
             {
                 throw new InvalidDataException($"Column {column.Name} is {stored.Type} in the file but {column.Type} in table {table.Name}.");
             }
         }
-        await foreach (var batch in ReadBatchesAsync(reader, projection, range, ct).ConfigureAwait(false))
+        foreach (var batch in ReadBatches(reader, projection, range, ct))
         {
             var rowReader = new ArchiveRowReader(batch.Columns);
             for (var row = 0; row < batch.RowCount; row++)
@@ -37,20 +48,19 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
         }
     }
 
-    public async IAsyncEnumerable<ArchiveColumnBatch> ReadColumnsAsync(
-        Stream source, IReadOnlyList<string>? columns = null, ArchiveTimeRange? range = null,
-        [EnumeratorCancellation] CancellationToken ct = default)
+    private static IEnumerable<ArchiveColumnBatch> ReadColumns(
+        Stream source, IReadOnlyList<string>? columns, ArchiveTimeRange? range, CancellationToken ct)
     {
-        var reader = await ParquetFileReader.OpenAsync(source, ct).ConfigureAwait(false);
+        using var reader = ParquetFileReader.Open(source);
         var projection = Resolve(reader, columns ?? reader.Schema.Select(c => c.Name).ToList());
-        await foreach (var batch in ReadBatchesAsync(reader, projection, range, ct).ConfigureAwait(false))
+        foreach (var batch in ReadBatches(reader, projection, range, ct))
         {
             yield return batch;
         }
     }
 
-    public async Task<IReadOnlyList<ArchiveColumn>> ReadSchemaAsync(Stream source, CancellationToken ct = default) =>
-        (await ParquetFileReader.OpenAsync(source, ct).ConfigureAwait(false)).Schema;
+    // JSON is text to the archive's records: a STRING column of another writer reads into a Json column and back.
+    private static bool IsText(ArchiveColumnType type) => type is ArchiveColumnType.String or ArchiveColumnType.Json;
 
     private static List<int> Resolve(ParquetFileReader reader, IReadOnlyList<string> names) =>
         names.Select(name =>
@@ -65,9 +75,8 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
             throw new InvalidDataException($"The file has no column {name}.");
         }).ToList();
 
-    private static async IAsyncEnumerable<ArchiveColumnBatch> ReadBatchesAsync(
-        ParquetFileReader reader, List<int> projection, ArchiveTimeRange? range,
-        [EnumeratorCancellation] CancellationToken ct)
+    private static IEnumerable<ArchiveColumnBatch> ReadBatches(
+        ParquetFileReader reader, List<int> projection, ArchiveTimeRange? range, CancellationToken ct)
     {
         var timeColumn = -1;
         if (range is not null)
@@ -87,7 +96,7 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
             {
                 continue;
             }
-            var values = await reader.ReadRowGroupAsync(group, toRead, ct).ConfigureAwait(false);
+            var values = reader.ReadRowGroup(group, toRead);
             var rowCount = checked((int)reader.RowGroupRowCount(group));
             IReadOnlyList<ArchiveColumnValues> columns = values.Take(projection.Count).ToArray();
             if (range is not null)
@@ -124,6 +133,7 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
 
         public long BytesWritten => writer.BytesWritten;
 
+        // ParquetSharp writes synchronously (native code calling back into the stream): the awaits are for the interface.
         public ValueTask WriteAsync(TRow row, CancellationToken ct = default)
         {
             ThrowIfFaulted();
@@ -137,14 +147,23 @@ public sealed class ParquetArchiveFormat(ParquetWriteOptions? options = null) : 
                 _faulted = true;
                 throw;
             }
-            return writer.EndRow() ? writer.FlushRowGroupAsync(ct) : ValueTask.CompletedTask;
+            if (writer.EndRow())
+            {
+                ct.ThrowIfCancellationRequested();
+                writer.FlushRowGroup();
+            }
+            return ValueTask.CompletedTask;
         }
 
         public ValueTask CompleteAsync(CancellationToken ct = default)
         {
             ThrowIfFaulted();
-            return writer.CompleteAsync(ct);
+            ct.ThrowIfCancellationRequested();
+            writer.Complete();
+            return ValueTask.CompletedTask;
         }
+
+        public void Dispose() => writer.Dispose();
 
         private void ThrowIfFaulted()
         {

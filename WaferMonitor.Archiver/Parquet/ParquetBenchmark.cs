@@ -13,13 +13,18 @@ public static class ParquetBenchmark
 {
     public const int DefaultRows = 1_000_000;
 
+    /// <summary>The last figures of the hand-written codec it replaced, printed beside the library's for comparison.</summary>
+    private const string Baseline =
+        "before Parquet libraries (own codec, README 2026-11-22): GZIP write 314,960 rows/s, read 443,760 rows/s, 52.8 bytes/event; " +
+        "UNCOMPRESSED write 855,768 rows/s, read 599,764 rows/s, 154.4 bytes/event";
+
     public static async Task RunAsync(int rows, TextWriter output, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         var invariant = CultureInfo.InvariantCulture;
         var generation = Stopwatch.StartNew();
         long jsonBytes = 0;
-        using (var counter = new CountingStream())
+        using (var counter = new CountingStream(Stream.Null))
         {
             using var json = new Utf8JsonWriter(counter);
             foreach (var e in Generate(rows))
@@ -33,7 +38,8 @@ public static class ParquetBenchmark
         generation.Stop();
 
         await output.WriteLineAsync($"parquet benchmark: {rows.ToString("N0", invariant)} event rows, wire JSON {(double)jsonBytes / rows:F1} bytes/event (generating + serialising took {generation.Elapsed.TotalSeconds:F2} s)").ConfigureAwait(false);
-        foreach (var compression in new[] { ParquetCompression.Gzip, ParquetCompression.None })
+        await output.WriteLineAsync($"  {Baseline}").ConfigureAwait(false);
+        foreach (var compression in Enum.GetValues<ParquetCompression>())
         {
             var path = Path.Combine(Path.GetTempPath(), $"wafermonitor-bench-{Guid.NewGuid():N}.parquet");
             try
@@ -42,7 +48,7 @@ public static class ParquetBenchmark
                 var write = Stopwatch.StartNew();
                 await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
                 {
-                    var writer = format.CreateWriter(ArchiveTables.Event, file);
+                    using var writer = format.CreateWriter(ArchiveTables.Event, file);
                     foreach (var e in Generate(rows))
                     {
                         await writer.WriteAsync(e, ct).ConfigureAwait(false);
@@ -68,7 +74,7 @@ public static class ParquetBenchmark
 
                 var size = new FileInfo(path).Length;
                 await output.WriteLineAsync(string.Create(invariant,
-                    $"  {compression,-5}: write {rows / write.Elapsed.TotalSeconds,10:N0} rows/s ({write.Elapsed.TotalSeconds:F2} s, row generation included), " +
+                    $"  {compression,-6}: write {rows / write.Elapsed.TotalSeconds,10:N0} rows/s ({write.Elapsed.TotalSeconds:F2} s, row generation included), " +
                     $"read {rows / read.Elapsed.TotalSeconds,10:N0} rows/s ({read.Elapsed.TotalSeconds:F2} s), " +
                     $"{(double)size / rows:F1} bytes/event = {100.0 * size / jsonBytes:F1}% of JSON ({size / 1048576.0:F1} MiB)")).ConfigureAwait(false);
             }
@@ -171,36 +177,5 @@ public static class ParquetBenchmark
         {
             json.WriteString(name, value);
         }
-    }
-
-    /// <summary>Counts bytes and drops them: the JSON baseline needs only its size.</summary>
-    private sealed class CountingStream : Stream
-    {
-        public long Count { get; private set; }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => Count;
-
-        public override long Position
-        {
-            get => Count;
-            set => throw new NotSupportedException();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Count += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => Count += buffer.Length;
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

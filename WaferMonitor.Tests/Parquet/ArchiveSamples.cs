@@ -134,7 +134,7 @@ internal sealed class ArchiveSamples(int seed)
     public static async Task<byte[]> WriteAsync<TRow>(ArchiveTable<TRow> table, IEnumerable<TRow> rows, ParquetWriteOptions options)
     {
         using var stream = new MemoryStream();
-        var writer = new ParquetArchiveFormat(options).CreateWriter(table, stream);
+        using var writer = new ParquetArchiveFormat(options).CreateWriter(table, stream);
         foreach (var row in rows)
         {
             await writer.WriteAsync(row);

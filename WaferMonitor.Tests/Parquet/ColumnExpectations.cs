@@ -85,9 +85,8 @@ internal static class ColumnExpectations
             case ArchiveColumnType.String or ArchiveColumnType.Json:
                 var ordered = values.Cast<string>().OrderBy(s => Encoding.UTF8.GetBytes(s), ByteOrder.Instance).ToList();
                 var (min, max) = (ordered[0], ordered[^1]);
-                return Encoding.UTF8.GetByteCount(min) > maxValueBytes || Encoding.UTF8.GetByteCount(max) > maxValueBytes
-                    ? (null, null)
-                    : (min, max);
+                // Each bound longer than the limit is left out on its own.
+                return (Encoding.UTF8.GetByteCount(min) > maxValueBytes ? null : min, Encoding.UTF8.GetByteCount(max) > maxValueBytes ? null : max);
             case ArchiveColumnType.Uuid:
                 var guids = values.Cast<Guid>().OrderBy(g => g.ToByteArray(bigEndian: true), ByteOrder.Instance).ToList();
                 return (guids[0].ToString(), guids[^1].ToString());

@@ -3,7 +3,7 @@ using WaferMonitor.Archiver.Parquet;
 
 namespace WaferMonitor.Tests.Parquet;
 
-/// <summary>Files DuckDB writes (PLAIN and dictionary pages, GZIP and uncompressed) read by our reader, value for value.</summary>
+/// <summary>Files DuckDB writes (PLAIN and dictionary pages, every codec the archive writes) read by our reader, value for value.</summary>
 public sealed class OurReaderReadsDuckDbFilesTests
 {
     // Deterministic data with nulls, "", multi-byte UTF-8, extreme timestamps, low- and high-cardinality strings.
@@ -27,7 +27,9 @@ public sealed class OurReaderReadsDuckDbFilesTests
         """;
 
     [Theory]
+    [InlineData("zstd", "ZSTD")]
     [InlineData("gzip", "GZIP")]
+    [InlineData("snappy", "SNAPPY")]
     [InlineData("uncompressed", "UNCOMPRESSED")]
     public async Task Reads_every_value_of_a_DuckDB_file(string compression, string codec)
     {
