@@ -184,7 +184,7 @@ public sealed partial class DocsTests
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)
-            || type == typeof(Uri) || type == typeof(Guid) || type == typeof(ServiceDefaults.Configuration.Duration);
+            || type == typeof(Uri) || type == typeof(Guid) || type == typeof(WaferMonitor.ServiceDefaults.Configuration.Duration);
     }
 
     /// <summary>Every code span of docs/configuration.md (outside fenced blocks): the documented keys are written as code.</summary>
@@ -292,6 +292,6 @@ public sealed partial class DocsTests
     [GeneratedRegex(@"^#{1,6}\s+(?<text>.+)$")]
     private static partial Regex Heading();
 
-    [GeneratedRegex(@"AddValidatedOptions<(?<type>\w+)>\(")]
+    [GeneratedRegex(@"AddValidatedOptions<(?<type>[A-Z]\w+)>\(")]
     private static partial Regex AddValidatedOptionsCall();
 }
