@@ -75,7 +75,12 @@ public static class ServiceDefaultsExtensions
         });
         builder.AddHttpClientDefaults();
         builder.Services.Configure<JsonOptions>(options => WireJson.Apply(options.SerializerOptions));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // The router answers a body of another media type before any endpoint runs; say what to send instead.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
+                context.ProblemDetails.Detail ??= $"Content-Type '{context.HttpContext.Request.ContentType}' is not accepted here; send application/json";
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         return builder;
     }

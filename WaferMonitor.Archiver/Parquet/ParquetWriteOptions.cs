@@ -19,7 +19,7 @@ public enum ParquetCompression
 /// <summary>Writer knobs; the defaults suit archive files of a few hundred MB.</summary>
 public sealed record ParquetWriteOptions
 {
-    /// <summary>The archive's default codec, chosen from the figures of <c>bench parquet</c> (README, "Parquet archive format").</summary>
+    /// <summary>The archive's default codec, chosen from the figures of <c>bench parquet</c> (docs/benchmarks.md, "Parquet").</summary>
     public const ParquetCompression DefaultCompression = ParquetCompression.Zstd;
 
     /// <summary>A row group is closed after this many rows...</summary>

@@ -45,7 +45,7 @@ public sealed class BackgroundLoops : IHealthCheck
     {
         var failing = loops.Where(l => l.Value.ConsecutiveFailures >= FailuresBeforeDegraded).OrderBy(l => l.Key, StringComparer.Ordinal).ToList();
         if (failing.Count == 0)
-            return Task.FromResult(HealthCheckResult.Healthy($"{loops.Count} loops running"));
+            return Task.FromResult(HealthCheckResult.Healthy(loops.IsEmpty ? "no background loop in this service" : $"{loops.Count} loops, none failing"));
         return Task.FromResult(HealthCheckResult.Degraded(string.Join("; ", failing.Select(l =>
             $"{l.Key} failed {l.Value.ConsecutiveFailures} times in a row since {l.Value.FailingSince:O}: {l.Value.LastError}"))));
     }

@@ -87,6 +87,7 @@ public sealed class PoisonInputTests(FabFixture fab)
         using var text = await client.PostAsync("/v1/ingest/events:batch", Json($"[{Valid("media")}]", "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
         Assert.Equal("application/problem+json", text.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("send application/json", (await text.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 // Processes one lot of 25 wafers under WaferMonitor: the lot is a job, each wafer a subjob, wafer 13 fails.
 //   dotnet run --project examples/WaferLot -- --sidecar http://127.0.0.1:8000 --site fab1 --lot 42
-// Settings also come from the environment: SIDECAR_URL, WaferMonitor__SiteId, WaferMonitor__* (README, "The SDK for fab applications").
+// Settings also come from the environment: SIDECAR_URL, WaferMonitor__SiteId, WaferMonitor__* (docs/sdk.md).
 using Microsoft.Extensions.Configuration;
 using WaferMonitor.Sdk.Client;
 using WaferMonitor.Sdk.Contracts;
