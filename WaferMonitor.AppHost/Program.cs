@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using WaferMonitor.AppHost;
-using WaferMonitor.AppHost.Benchmarks;
 using WaferMonitor.AppHost.Hosting;
 
 var sites = new Option<string>("--sites") { Description = "Comma-separated site ids", DefaultValueFactory = _ => "fab1,fab2" };
@@ -16,7 +15,7 @@ var stateDir = new Option<string>("--state-dir")
 var otlp = new Option<string?>("--otlp") { Description = "OTLP endpoint every service exports traces, metrics and logs to (e.g. http://127.0.0.1:4317)" };
 var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
 
-var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, otlp, prometheus, BenchCommand.Create() };
+var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, otlp, prometheus };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

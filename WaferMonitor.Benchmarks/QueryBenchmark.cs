@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Issue 6: read latencies on a large site. The data set is bulk-loaded with SQL (documented in the README): jobs spread

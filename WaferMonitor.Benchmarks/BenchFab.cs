@@ -1,7 +1,8 @@
 using Npgsql;
+using WaferMonitor.AppHost;
 using WaferMonitor.AppHost.Hosting;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// A two-site fab for measurements (most use the first site; the central fan-out uses both), on a durable PostgreSQL

@@ -1,4 +1,4 @@
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// CPU time (user + system) a process has used, with its children: PostgreSQL's backends are children of the

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 using WaferMonitor.AppHost.Hosting;
 using WaferMonitor.Sdk.Contracts;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Issue 5: in one run, (a) raw binary COPY of equivalent rows into an equivalent table — the physical limit —

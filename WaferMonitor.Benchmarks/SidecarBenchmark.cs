@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>Issue 4: acknowledged events/s, single-event acknowledgement latency, and the disk's raw fsync latency.</summary>
 internal static class SidecarBenchmark

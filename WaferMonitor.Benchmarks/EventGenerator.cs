@@ -1,7 +1,7 @@
 using System.Text.Json;
 using WaferMonitor.Sdk.Contracts;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Realistic v2 events: lots of 25 wafers — job started, per wafer started and finished (with metrics), job finished —

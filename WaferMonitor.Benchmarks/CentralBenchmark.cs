@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Latency of CentralApi's fan-out as a dashboard sees it: the 100 newest jobs over every site, and the stats, each

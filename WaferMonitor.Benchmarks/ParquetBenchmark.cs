@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using WaferMonitor.Archiver.Parquet;
 using WaferMonitor.Archiver.Parquet.Archive;
 
-namespace WaferMonitor.Archiver.Parquet;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Writes and reads synthetic event rows through the archive format and prints throughput and size against the

@@ -1,15 +1,14 @@
 using System.CommandLine;
-using System.Diagnostics;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project WaferMonitor.AppHost -- bench [sidecar|ingest|queries|central|parquet|archive|all]</c>:
+/// <c>dotnet run -c Release --project WaferMonitor.Benchmarks -- [sidecar|ingest|queries|central|parquet|archive|all]</c>:
 /// starts a fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
 /// </summary>
 internal static class BenchCommand
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
         var which = new Argument<string>("benchmark")
         {
@@ -21,14 +20,14 @@ internal static class BenchCommand
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set", DefaultValueFactory = _ => 1_000_000 };
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
         var postgres = new Option<string?>("--postgres") { Description = "Measure against this PostgreSQL server instead of an embedded one" };
-        var command = new Command("bench", "Runs the performance measurements and prints the numbers.") { which, events, jobs, rows, postgres };
+        var command = new RootCommand("Runs WaferMonitor's performance measurements and prints the numbers.") { which, events, jobs, rows, postgres };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var selected = parse.GetValue(which)!;
             bool Runs(string name) => selected == name || selected == "all";
             var output = Console.Out;
             if (Runs("parquet"))
-                await RunParquetAsync(parse.GetValue(rows), cancellationToken);
+                await ParquetBenchmark.RunAsync(parse.GetValue(rows), output, cancellationToken);
             if (Runs("archive"))
                 await ArchiveBenchmark.RunAsync(parse.GetValue(events), output, cancellationToken);
             if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("central"))
@@ -57,15 +56,5 @@ internal static class BenchCommand
             await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", EventGenerator.Batches(site, 100_000, 1000), 4, cancellationToken);
         }
         await CentralBenchmark.RunAsync(fab.App.GetEndpoint("central"), output, cancellationToken);
-    }
-
-    /// <summary>The Parquet code lives in the Archiver; its benchmark runs there, through the Archiver's <c>bench-parquet</c> verb.</summary>
-    private static async Task RunParquetAsync(int rows, CancellationToken cancellationToken)
-    {
-        Console.WriteLine($"== parquet: {rows:N0} event rows ==");
-        var archiver = Hosting.ProjectResource.ServiceAssemblyPath("Archiver");
-        var info = new ProcessStartInfo(Hosting.ProjectResource.DotnetHost()) { ArgumentList = { archiver, "bench-parquet", rows.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
-        using var process = Process.Start(info)!;
-        await process.WaitForExitAsync(cancellationToken);
     }
 }

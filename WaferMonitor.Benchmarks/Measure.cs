@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 internal static class Measure
 {

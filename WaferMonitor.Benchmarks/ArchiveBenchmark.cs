@@ -6,7 +6,7 @@ using Npgsql;
 using WaferMonitor.AppHost.Hosting;
 using WaferMonitor.Sdk.Contracts;
 
-namespace WaferMonitor.AppHost.Benchmarks;
+namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// End-to-end archive throughput: a throwaway site (embedded PostgreSQL, local s3rver, LocalApi, Archiver) is loaded

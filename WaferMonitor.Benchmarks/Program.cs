@@ -1,0 +1,3 @@
+using WaferMonitor.Benchmarks;
+
+return await BenchCommand.Create().Parse(args).InvokeAsync();
