@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.LocalApi.Ingest;
 
 namespace WaferMonitor.LocalApi.Streaming;
@@ -25,8 +26,11 @@ internal sealed record TooOld(long? OldestAvailableSeq) : SubscribeOutcome;
 /// are simply never seen, which is why the feed never waits for a "missing" seq.
 /// </remarks>
 internal sealed partial class EventFeed(
-    NpgsqlDataSource dataSource, IOptions<StreamOptions> options, StreamMetrics metrics, ILogger<EventFeed> logger) : BackgroundService
+    NpgsqlDataSource dataSource, IOptions<StreamOptions> options, StreamMetrics metrics, BackgroundLoops loops, ILogger<EventFeed> logger)
+    : BackgroundService
 {
+    public const string LoopName = "stream_listener";
+
     /// <summary>The listener's <c>application_name</c>, so operators (and tests) can find its backend.</summary>
     public const string ListenerApplicationName = "wafermonitor-stream-listener";
 
@@ -154,6 +158,7 @@ internal sealed partial class EventFeed(
                 if (failures > 0)
                     LogListenerRestored(failures);
                 failures = 0;
+                loops.Succeeded(LoopName);
                 // Listening first, then reading: whatever committed while no listener existed is read now, and whatever
                 // commits from here on is announced.
                 await CatchUpIfWatchedAsync(connection, stoppingToken);
@@ -172,6 +177,7 @@ internal sealed partial class EventFeed(
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
             {
                 failures++;
+                loops.Failed(LoopName, ex);
                 metrics.ListenerReconnected();
                 var delay = TimeSpan.FromTicks(Math.Min(
                     settings.ReconnectMaxBackoff.Value.Ticks, FirstRetry.Ticks << Math.Min(failures - 1, 16)));
