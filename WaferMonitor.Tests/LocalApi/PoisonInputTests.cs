@@ -106,17 +106,12 @@ public sealed class PoisonInputTests(FabFixture fab)
     [InlineData("sidecar-fab1")]
     public async Task A_chunk_size_past_any_length_is_answered_400(string resource)
     {
-        var answer = await RawExchangeAsync(resource, """
-            POST /v1/ingest/events:batch HTTP/1.1
-            Host: x
-            Content-Type: application/json
-            Transfer-Encoding: chunked
-            
-            ffffffffffffffffff
-            []
-
-            """, halfClose: false);
+        var answer = await RawExchangeAsync(resource, Http(
+            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", "Content-Type: application/json", "Transfer-Encoding: chunked", "",
+            "ffffffffffffffffff", "[]", ""), halfClose: false);
         Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"answer: {answer}");
+        // Kestrel's verdict on the body, not on a malformed request line.
+        Assert.Contains("request body could not be read", answer);
     }
 
     [Theory]
@@ -126,18 +121,16 @@ public sealed class PoisonInputTests(FabFixture fab)
     {
         // Kestrel takes the half-close for the client going away, so there may be no answer at all; what must not happen
         // is a 500, or a service left unable to answer the next request.
-        var answer = await RawExchangeAsync(resource, """
-            POST /v1/ingest/events:batch HTTP/1.1
-            Host: x
-            Content-Type: application/json
-            Content-Length: 500
-            
-            [{"a": 1}
-            """, halfClose: true);
+        var answer = await RawExchangeAsync(resource, Http(
+            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", "Content-Type: application/json", "Content-Length: 500", "",
+            "[{\"a\": 1}"), halfClose: true);
         Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 4", StringComparison.Ordinal), $"answer: {answer}");
         using var client = fab.Client(resource);
         Assert.True((await client.GetAsync("/health")).IsSuccessStatusCode);
     }
+
+    /// <summary>An HTTP/1.1 message from its lines, joined with CRLF as the protocol wants.</summary>
+    private static string Http(params string[] lines) => string.Join("\r\n", lines);
 
     private async Task<string> RawExchangeAsync(string resource, string request, bool halfClose)
     {
@@ -153,14 +146,18 @@ public sealed class PoisonInputTests(FabFixture fab)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            // Until the end of the headers is enough: a 400 closes the connection, but only after its body.
+            // Until the server closes the connection, which it does after an answer to a request it cannot read on from.
             int read;
-            while (!answer.ToString().Contains("\r\n\r\n") && (read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
                 answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
         catch (IOException)
         {
             // Reset by the server: no answer.
+        }
+        catch (OperationCanceledException)
+        {
+            // Still open after the timeout: whatever arrived is the answer.
         }
         return answer.ToString();
     }
