@@ -21,16 +21,16 @@ public sealed class PoisonInputTests(FabFixture fab)
     private static string Valid(string businessKey) =>
         JsonSerializer.Serialize(Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow.AddMinutes(-1), businessKey: businessKey), WireJson.Options);
 
-    /// <summary>Each poison class found by fuzzing, as raw JSON text of one event.</summary>
-    public static TheoryData<string, string> PoisonClasses() => new()
+    /// <summary>Each poison class found by fuzzing, as raw JSON text of one event, and a word of the reason it must be refused for.</summary>
+    public static TheoryData<string, string, string> PoisonClasses() => new()
     {
-        { "lone surrogate in idempotency_key", Poison("\"idempotency_key\": \"k-\\ud800\"") },
-        { "lone surrogate in a metadata key", Poison("\"event\": {\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {\"\\udfff\": 1}}") },
-        { "number jsonb cannot hold", Poison("\"event\": {\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {\"n\": 1e200000}}") },
-        { "number that reads as 0", Poison("\"event\": {\"kind\": \"metric\", \"at\": \"2026-11-22T08:00:00Z\", \"metrics\": {\"cpu_user_s\": 1e-1000000}}") },
-        { "year 1", Poison("\"event\": {\"kind\": \"started\", \"at\": \"0001-01-01T00:00:00Z\"}") },
-        { "duplicate key", Poison("\"site_id\": \"fab1\", \"site_id\": \"fab1\"") },
-        { "nested 70 deep", Poison($"\"event\": {{\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {{\"n\": {new string('[', 70)}{new string(']', 70)}}}}}") },
+        { "lone surrogate in idempotency_key", Poison("\"idempotency_key\": \"k-\\ud800\""), "idempotency_key holds a lone UTF-16 surrogate" },
+        { "lone surrogate in a metadata key", Poison("\"event\": {\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {\"\\udfff\": 1}}"), "a key in event.metadata holds a lone" },
+        { "number jsonb cannot hold", Poison("\"event\": {\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {\"n\": 1e200000}}"), "outside the range of a double" },
+        { "number that reads as 0", Poison("\"event\": {\"kind\": \"metric\", \"at\": \"2026-11-22T08:00:00Z\", \"metrics\": {\"cpu_user_s\": 1e-1000000}}"), "too small" },
+        { "year 1", Poison("\"event\": {\"kind\": \"started\", \"at\": \"0001-01-01T00:00:00Z\"}"), "between 1970-01-01" },
+        { "duplicate key", Poison("\"site_id\": \"fab1\", \"site_id\": \"fab1\""), "'site_id' appears twice" },
+        { "nested 70 deep", Poison($"\"event\": {{\"kind\": \"started\", \"at\": \"2026-11-22T08:00:00Z\", \"metadata\": {{\"n\": {new string('[', 70)}{new string(']', 70)}}}}}"), "deeper than 64" },
     };
 
     /// <summary>A valid event for fab1 with one member replaced (or added) by <paramref name="member"/>.</summary>
@@ -51,7 +51,7 @@ public sealed class PoisonInputTests(FabFixture fab)
 
     [Theory]
     [MemberData(nameof(PoisonClasses))]
-    public async Task A_poison_event_is_rejected_alone_and_its_neighbours_are_stored(string poisonClass, string poison)
+    public async Task A_poison_event_is_rejected_alone_and_its_neighbours_are_stored(string poisonClass, string poison, string reason)
     {
         foreach (var resource in new[] { "localapi-fab1", "sidecar-fab1" })
         {
@@ -63,6 +63,7 @@ public sealed class PoisonInputTests(FabFixture fab)
             Assert.Equal(2, result.Accepted);
             var rejected = Assert.Single(result.Rejected);
             Assert.Equal((1, RejectionCodes.Invalid), (rejected.Index, rejected.Code));
+            Assert.Contains(reason, rejected.Error);
 
             using var single = await client.PostAsync("/v1/ingest/events", Json(poison));
             Assert.Equal(HttpStatusCode.BadRequest, single.StatusCode);
