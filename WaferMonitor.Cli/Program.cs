@@ -1,0 +1,38 @@
+using System.CommandLine;
+using WaferMonitor.Cli;
+using WaferMonitor.Cli.Commands;
+using WaferMonitor.Cli.Reading;
+
+var root = new RootCommand("wafermonitor: record any command or script step as a WaferMonitor job, and read a site's jobs and live stream.")
+{
+    RunCommand.Create(),
+    StepCommands.Start(),
+    StepCommands.Finish(),
+    StepCommands.Fail(),
+    JobsCommand.Create(),
+    TailCommand.Create(),
+};
+
+// No response files: an argument of the wrapped command may start with '@'.
+var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+if (parse.Errors.Count > 0)
+{
+    var verb = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+    Terminal.Error($"{parse.Errors[0].Message} (see: wafermonitor{verb} --help)");
+    return 2;
+}
+try
+{
+    // run forwards SIGINT/SIGTERM to its child itself, so the parser must not cancel or end the process on them.
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+}
+catch (UsageException ex)
+{
+    Terminal.Error(ex.Message);
+    return 2;
+}
+catch (ApiException ex)
+{
+    Terminal.Error(ex.Message);
+    return 1;
+}
