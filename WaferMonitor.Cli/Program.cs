@@ -18,7 +18,9 @@ var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer
 if (parse.Errors.Count > 0)
 {
     var verb = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
-    Terminal.Error($"{parse.Errors[0].Message} (see: wafermonitor{verb} --help)");
+    // A stray word is the likeliest mistake, and more telling than what it made missing.
+    var problem = parse.UnmatchedTokens.Count > 0 ? $"unknown command or argument '{parse.UnmatchedTokens[0]}'" : parse.Errors[0].Message;
+    Terminal.Error($"{problem} (see: wafermonitor{verb} --help)");
     return 2;
 }
 try
