@@ -1,10 +1,14 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using WaferMonitor.Cli;
 using WaferMonitor.Cli.Commands;
 using WaferMonitor.Cli.Reading;
 
-var root = new RootCommand("wafermonitor: record any command or script step as a WaferMonitor job, and read a site's jobs and live stream.")
+// A plain Command named wafermonitor, not RootCommand, which would name itself after the assembly (WaferMonitor.Cli).
+var root = new Command("wafermonitor", "Record any command or script step as a WaferMonitor job, and read a site's jobs and live stream.")
 {
+    new HelpOption(),
+    new VersionOption(),
     RunCommand.Create(),
     StepCommands.Start(),
     StepCommands.Finish(),
