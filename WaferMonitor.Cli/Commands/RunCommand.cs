@@ -10,8 +10,12 @@ namespace WaferMonitor.Cli.Commands;
 /// <summary><c>wafermonitor run … -- command args…</c>: runs a command and records it as a job or subjob.</summary>
 internal static class RunCommand
 {
-    /// <summary>How often the child's process tree is measured; the peak memory is the largest measurement.</summary>
+    /// <summary>
+    /// How often the child's process tree is measured; the peak memory is the largest measurement. The first samples
+    /// come sooner (10, 20, 40 … ms) so that a command of a few milliseconds is measured at all.
+    /// </summary>
     private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan FirstSampleDelay = TimeSpan.FromMilliseconds(10);
 
     private const int StderrTailLines = 20;
     private const int StderrTailChars = 4000;
@@ -63,7 +67,7 @@ internal static class RunCommand
         };
         reporter.Send(EventKinds.Started, EntityStatuses.Running, null, startedMetadata);
 
-        var cpuBefore = ProcessTreeMeter.ReapedChildrenCpu();
+        var before = Posix.ReapedChildren();
         var clock = Stopwatch.StartNew();
         var tail = new StderrTail(StderrTailLines, StderrTailChars);
         ChildProcess child;
@@ -93,12 +97,13 @@ internal static class RunCommand
             await stopSampling.CancelAsync();
             await sampling;
 
-            var cpuAfter = ProcessTreeMeter.ReapedChildrenCpu();
+            // The child is reaped now, so its tree's CPU time is in our children's usage (not our own).
+            var after = Posix.ReapedChildren();
             var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
             {
                 [MetricNames.DurationSeconds] = duration,
-                [MetricNames.CpuUserSeconds] = Math.Max(0, cpuAfter.UserSeconds - cpuBefore.UserSeconds),
-                [MetricNames.CpuSystemSeconds] = Math.Max(0, cpuAfter.SystemSeconds - cpuBefore.SystemSeconds),
+                [MetricNames.CpuUserSeconds] = Math.Max(0, after.UserSeconds - before.UserSeconds),
+                [MetricNames.CpuSystemSeconds] = Math.Max(0, after.SystemSeconds - before.SystemSeconds),
                 [MetricNames.MemMaxMb] = meter.PeakMemoryMb,
             };
             var outcome = new Dictionary<string, object?>(StringComparer.Ordinal) { ["exit_code"] = exitCode };
@@ -120,27 +125,29 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>Measures the process tree every <see cref="SampleInterval"/> and sends a progress event every <paramref name="progressEvery"/>.</summary>
+    /// <summary>Measures the process tree until <paramref name="stop"/>, and sends a progress event every <paramref name="progressEvery"/>.</summary>
     private static async Task SampleAsync(ProcessTreeMeter meter, EventReporter reporter, Stopwatch clock, TimeSpan progressEvery, CancellationToken stop)
     {
         var nextProgress = progressEvery;
-        using var timer = new PeriodicTimer(SampleInterval);
+        var delay = FirstSampleDelay;
         try
         {
-            do
+            while (true)
             {
                 var sample = meter.Sample();
-                if (clock.Elapsed < nextProgress)
-                    continue;
-                nextProgress += progressEvery;
-                reporter.Send(EventKinds.Progress, EntityStatuses.Running, null, new Dictionary<string, object?>(StringComparer.Ordinal)
+                if (clock.Elapsed >= nextProgress)
                 {
-                    ["elapsed_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-                    ["processes"] = sample.Processes,
-                    ["rss_mb"] = Math.Round(sample.ResidentMb, 1),
-                });
+                    nextProgress += progressEvery;
+                    reporter.Send(EventKinds.Progress, EntityStatuses.Running, null, new Dictionary<string, object?>(StringComparer.Ordinal)
+                    {
+                        ["elapsed_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                        ["processes"] = sample.Processes,
+                        ["rss_mb"] = Math.Round(sample.ResidentMb, 1),
+                    });
+                }
+                await Task.Delay(delay, stop);
+                delay = delay * 2 < SampleInterval ? delay * 2 : SampleInterval;
             }
-            while (await timer.WaitForNextTickAsync(stop));
         }
         catch (OperationCanceledException)
         {

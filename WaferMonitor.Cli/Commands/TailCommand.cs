@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using WaferMonitor.Cli.Reading;
+using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Cli.Commands;
 
@@ -10,6 +11,9 @@ namespace WaferMonitor.Cli.Commands;
 internal static class TailCommand
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    private static readonly string[] MetricOrder =
+        [MetricNames.DurationSeconds, MetricNames.CpuUserSeconds, MetricNames.CpuSystemSeconds, MetricNames.MemMaxMb];
 
     public static Command Create()
     {
@@ -106,7 +110,9 @@ internal static class TailCommand
         var entity = wire.GetProperty("entity");
         var body = wire.GetProperty("event");
         var isJob = entity.GetProperty("type").GetString() == "job";
-        var name = isJob ? Text(entity, "business_key") : "  " + Text(entity, "sub_key");
+        // finish and fail name the entity by id only.
+        var key = Text(entity, isJob ? "business_key" : "sub_key") is var text && text != "-" ? text : Text(entity, "id");
+        var name = isJob ? key : "  " + key;
         var status = root.TryGetProperty("entity_status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         var line = new StringBuilder()
             .Append(Terminal.Dim(Format.Time(body.GetProperty("at")).PadRight(8))).Append("  ")
@@ -116,7 +122,8 @@ internal static class TailCommand
             .Append(name.PadRight(20));
         if (body.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Object)
         {
-            foreach (var metric in metrics.EnumerateObject())
+            // The stored JSON's key order is PostgreSQL's; the well-known metrics come first, in a fixed order.
+            foreach (var metric in metrics.EnumerateObject().OrderBy(m => Array.IndexOf(MetricOrder, m.Name) is var i && i >= 0 ? i : MetricOrder.Length))
                 line.Append("  ").Append(metric.Name).Append('=').Append(metric.Value.GetDouble().ToString("0.###", CultureInfo.InvariantCulture));
         }
         if (body.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object

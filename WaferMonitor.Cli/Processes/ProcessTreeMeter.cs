@@ -32,20 +32,6 @@ internal sealed class ProcessTreeMeter(int rootPid)
         return new TreeSample(tree.Count, treeKb / 1024.0);
     }
 
-    /// <summary>
-    /// CPU time of every child this process has waited for, and their waited-for descendants: the kernel adds a
-    /// reaped child's times to its parent's cutime/cstime (fields 16 and 17 of /proc/self/stat). Descendants that
-    /// outlive their parent (daemons, orphans) are not included.
-    /// </summary>
-    public static (double UserSeconds, double SystemSeconds) ReapedChildrenCpu()
-    {
-        var fields = StatFields(File.ReadAllText("/proc/self/stat"));
-        // USER_HZ, the unit of these fields, is 100 on every Linux architecture .NET runs on.
-        const double ticksPerSecond = 100;
-        return (long.Parse(fields[13], CultureInfo.InvariantCulture) / ticksPerSecond,
-            long.Parse(fields[14], CultureInfo.InvariantCulture) / ticksPerSecond);
-    }
-
     private static List<int> Descendants(int root)
     {
         var children = new Dictionary<int, List<int>>();
