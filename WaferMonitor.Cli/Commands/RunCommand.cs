@@ -96,33 +96,47 @@ internal static class RunCommand
             var duration = clock.Elapsed.TotalSeconds;
             await stopSampling.CancelAsync();
             await sampling;
-
-            // The child is reaped now, so its tree's CPU time is in our children's usage (not our own).
-            var after = Posix.ReapedChildren();
-            var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+            try
             {
-                [MetricNames.DurationSeconds] = duration,
-                [MetricNames.CpuUserSeconds] = Math.Max(0, after.UserSeconds - before.UserSeconds),
-                [MetricNames.CpuSystemSeconds] = Math.Max(0, after.SystemSeconds - before.SystemSeconds),
-                [MetricNames.MemMaxMb] = meter.PeakMemoryMb,
-            };
-            var outcome = new Dictionary<string, object?>(StringComparer.Ordinal) { ["exit_code"] = exitCode };
-            if (exitCode == 0)
-            {
-                reporter.Send(EventKinds.Finished, EntityStatuses.Succeeded, metrics, outcome);
+                var succeeded = exitCode == 0;
+                reporter.Send(succeeded ? EventKinds.Finished : EventKinds.Error, succeeded ? EntityStatuses.Succeeded : EntityStatuses.Failed,
+                    Metrics(duration, before, meter), Outcome(exitCode, tail));
+                await reporter.FlushAsync();
             }
-            else
+            catch (Exception ex)
             {
-                var signal = Signals.FromExitCode(exitCode);
-                if (signal is not null)
-                    outcome["signal"] = signal;
-                outcome["error"] = signal is null ? $"exited with code {exitCode}" : $"killed by {signal} (exit code {exitCode})";
-                outcome["stderr_tail"] = tail.Text();
-                reporter.Send(EventKinds.Error, EntityStatuses.Failed, metrics, outcome);
+                // Monitoring must never change what the command did.
+                Terminal.Warn($"could not record the command's end: {ex.Message}");
             }
-            await reporter.FlushAsync();
             return exitCode;
         }
+    }
+
+    private static Dictionary<string, double> Metrics(double duration, ChildrenUsage before, ProcessTreeMeter meter)
+    {
+        // The child is reaped now, so its tree's CPU time is in our children's usage (not our own).
+        var after = Posix.ReapedChildren();
+        return new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            [MetricNames.DurationSeconds] = duration,
+            [MetricNames.CpuUserSeconds] = Math.Max(0, after.UserSeconds - before.UserSeconds),
+            [MetricNames.CpuSystemSeconds] = Math.Max(0, after.SystemSeconds - before.SystemSeconds),
+            [MetricNames.MemMaxMb] = meter.PeakMemoryMb,
+        };
+    }
+
+    /// <summary><c>exit_code</c>; on failure also <c>signal</c> (when killed), <c>error</c> and <c>stderr_tail</c>.</summary>
+    private static Dictionary<string, object?> Outcome(int exitCode, StderrTail tail)
+    {
+        var outcome = new Dictionary<string, object?>(StringComparer.Ordinal) { ["exit_code"] = exitCode };
+        if (exitCode == 0)
+            return outcome;
+        var signal = Signals.FromExitCode(exitCode);
+        if (signal is not null)
+            outcome["signal"] = signal;
+        outcome["error"] = signal is null ? $"exited with code {exitCode}" : $"killed by {signal} (exit code {exitCode})";
+        outcome["stderr_tail"] = tail.Text();
+        return outcome;
     }
 
     /// <summary>Measures the process tree until <paramref name="stop"/>, and sends a progress event every <paramref name="progressEvery"/>.</summary>
@@ -134,16 +148,23 @@ internal static class RunCommand
         {
             while (true)
             {
-                var sample = meter.Sample();
-                if (clock.Elapsed >= nextProgress)
+                try
                 {
-                    nextProgress += progressEvery;
-                    reporter.Send(EventKinds.Progress, EntityStatuses.Running, null, new Dictionary<string, object?>(StringComparer.Ordinal)
+                    var sample = meter.Sample();
+                    if (clock.Elapsed >= nextProgress)
                     {
-                        ["elapsed_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-                        ["processes"] = sample.Processes,
-                        ["rss_mb"] = Math.Round(sample.ResidentMb, 1),
-                    });
+                        nextProgress += progressEvery;
+                        reporter.Send(EventKinds.Progress, EntityStatuses.Running, null, new Dictionary<string, object?>(StringComparer.Ordinal)
+                        {
+                            ["elapsed_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                            ["processes"] = sample.Processes,
+                            ["rss_mb"] = Math.Round(sample.ResidentMb, 1),
+                        });
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A /proc entry we could not read costs one sample, never the command.
                 }
                 await Task.Delay(delay, stop);
                 delay = delay * 2 < SampleInterval ? delay * 2 : SampleInterval;

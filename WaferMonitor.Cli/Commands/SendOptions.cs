@@ -18,11 +18,7 @@ internal sealed class SendOptions
 
     public Option<Guid?> Parent { get; } = new("--parent") { Description = "Job id: report a subjob of this job (needs --sub-key)" };
 
-    public Option<string[]> Meta { get; } = new("--meta")
-    {
-        Description = "Metadata key=value (repeatable)",
-        AllowMultipleArgumentsPerToken = false,
-    };
+    public Option<string[]> Meta { get; } = new("--meta") { Description = "Metadata key=value (repeatable)" };
 
     public Option<double> FlushTimeout { get; } = new("--flush-timeout")
     {

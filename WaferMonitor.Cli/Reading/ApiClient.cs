@@ -11,6 +11,8 @@ internal sealed class ApiClient : IDisposable
 {
     public const string ApiUrlVariable = "WAFERMONITOR_API";
 
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
     private readonly HttpClient _http;
 
     public ApiClient(string? option)
@@ -28,15 +30,13 @@ internal sealed class ApiClient : IDisposable
     /// <summary>GETs <paramref name="pathAndQuery"/> and returns the body; an error answer's problem detail becomes the message.</summary>
     public async Task<string> GetStringAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        using var response = await SendAsync(pathAndQuery, HttpCompletionOption.ResponseContentRead, timeout.Token);
+        using var response = await SendAsync(pathAndQuery, HttpCompletionOption.ResponseContentRead, RequestTimeout, cancellationToken);
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
-    /// <summary>Opens a streaming GET (the SSE stream); the caller reads and disposes the response.</summary>
+    /// <summary>Opens a streaming GET (the SSE stream), without a time limit; the caller reads and disposes the response.</summary>
     public Task<HttpResponseMessage> OpenStreamAsync(string pathAndQuery, string? lastEventId, CancellationToken cancellationToken) =>
-        SendAsync(pathAndQuery, HttpCompletionOption.ResponseHeadersRead, cancellationToken, request =>
+        SendAsync(pathAndQuery, HttpCompletionOption.ResponseHeadersRead, timeout: null, cancellationToken, request =>
         {
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
             if (lastEventId is not null)
@@ -45,24 +45,28 @@ internal sealed class ApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, HttpCompletionOption completion, CancellationToken cancellationToken,
-        Action<HttpRequestMessage>? prepare = null)
+    private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, HttpCompletionOption completion, TimeSpan? timeout,
+        CancellationToken cancellationToken, Action<HttpRequestMessage>? prepare = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
         prepare?.Invoke(request);
         var url = new Uri(BaseAddress, pathAndQuery);
+        using var timer = new CancellationTokenSource();
+        if (timeout is { } limit)
+            timer.CancelAfter(limit);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, completion, cancellationToken);
+            response = await _http.SendAsync(request, completion, linked.Token);
         }
         catch (HttpRequestException ex)
         {
             throw new ApiException($"GET {url}: {ex.Message}");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested || completion == HttpCompletionOption.ResponseContentRead)
+        catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
-            throw new ApiException($"GET {url}: no answer within 30 s");
+            throw new ApiException($"GET {url}: no answer within {RequestTimeout.TotalSeconds:0} s");
         }
         if (response.IsSuccessStatusCode)
             return response;
