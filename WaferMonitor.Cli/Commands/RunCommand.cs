@@ -20,6 +20,9 @@ internal static class RunCommand
     private const int StderrTailLines = 20;
     private const int StderrTailChars = 4000;
 
+    /// <summary>Longer command lines are cut: an event over the Sidecar's metadata limit would be refused whole.</summary>
+    private const int MaxCommandChars = 2000;
+
     /// <summary>A shell's exit code for a command that cannot be run.</summary>
     private const int CannotRun = 127;
 
@@ -62,7 +65,7 @@ internal static class RunCommand
     {
         var startedMetadata = new Dictionary<string, object?>(metadata, StringComparer.Ordinal)
         {
-            ["command"] = string.Join(' ', command),
+            ["command"] = Shorten(string.Join(' ', command)),
             ["host"] = Environment.MachineName,
         };
         reporter.Send(EventKinds.Started, EntityStatuses.Running, null, startedMetadata);
@@ -111,6 +114,9 @@ internal static class RunCommand
             return exitCode;
         }
     }
+
+    private static string Shorten(string commandLine) =>
+        commandLine.Length <= MaxCommandChars ? commandLine : commandLine[..MaxCommandChars] + "…";
 
     private static Dictionary<string, double> Metrics(double duration, ChildrenUsage before, ProcessTreeMeter meter)
     {
