@@ -113,6 +113,22 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
         return new MonitorScope(this, siteId, app, entity, metadata, parentActivity: null);
     }
 
+    /// <summary>
+    /// Queues an event built by the caller and delivers it like every other: for tools that keep one entity's id
+    /// across several processes (the <c>wafermonitor</c> command line) and so cannot use a <see cref="MonitorScope"/>.
+    /// Never throws because of telemetry; an event the sidecar refuses is counted in <see cref="DroppedEvents"/>.
+    /// </summary>
+    public void Record(WireEvent wireEvent)
+    {
+        ArgumentNullException.ThrowIfNull(wireEvent);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _telemetry.Dropped(wireEvent.Event.Kind, DropReasons.Disposed);
+            return;
+        }
+        Enqueue(wireEvent);
+    }
+
     /// <summary>Waits until every event recorded before the call has been sent or dropped, at most <see cref="MonitorOptions.ShutdownTimeout"/>.</summary>
     /// <returns>True when everything was delivered or settled; false on timeout or cancellation.</returns>
     public Task<bool> FlushAsync(CancellationToken cancellationToken = default) =>
@@ -226,23 +242,39 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
                 scope.App,
                 scope.Entity,
                 new EventBody(kind, Time.GetUtcNow().ToUniversalTime(), status, metrics, body));
-            var json = JsonSerializer.SerializeToUtf8Bytes(wire, WireJson.Options);
-            var dropped = _queue.Enqueue(kind, wire.IdempotencyKey, json, out var queued);
-            if (dropped is not null)
-            {
-                _telemetry.Dropped(dropped.Kind, _queue.IsClosed ? DropReasons.Disposed : DropReasons.QueueFull);
-                var total = _telemetry.DroppedTotal;
-                if (total == 1 || total % 1000 == 0)
-                    Log.QueueFull(_logger, _options.QueueCapacity, dropped.Kind, total);
-            }
-            if (queued >= _options.MaxBatchSize)
-                _sender.Wake.Set();
+            Enqueue(wire);
         }
         catch (Exception ex)
         {
             _telemetry.Dropped(kind, DropReasons.Unserializable);
             Log.EmitFailed(_logger, ex, kind);
         }
+    }
+
+    private void Enqueue(WireEvent wire)
+    {
+        var kind = wire.Event.Kind;
+        byte[] json;
+        try
+        {
+            json = JsonSerializer.SerializeToUtf8Bytes(wire, WireJson.Options);
+        }
+        catch (Exception ex)
+        {
+            _telemetry.Dropped(kind, DropReasons.Unserializable);
+            Log.EmitFailed(_logger, ex, kind);
+            return;
+        }
+        var dropped = _queue.Enqueue(kind, wire.IdempotencyKey, json, out var queued);
+        if (dropped is not null)
+        {
+            _telemetry.Dropped(dropped.Kind, _queue.IsClosed ? DropReasons.Disposed : DropReasons.QueueFull);
+            var total = _telemetry.DroppedTotal;
+            if (total == 1 || total % 1000 == 0)
+                Log.QueueFull(_logger, _options.QueueCapacity, dropped.Kind, total);
+        }
+        if (queued >= _options.MaxBatchSize)
+            _sender.Wake.Set();
     }
 
     private void SampleMemory()
