@@ -35,6 +35,9 @@ internal static class OpenTelemetryDefaults
                 new IdentityResourceDetector(services.GetRequiredService<IOptions<ServiceIdentity>>().Value)))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
+                // Counts every probe and scrape by route; health and /metrics opt out of the request series, and this
+                // one cannot be opted out per endpoint.
+                .AddView("aspnetcore.routing.match_attempts", MetricStreamConfiguration.Drop)
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(OwnSources)
