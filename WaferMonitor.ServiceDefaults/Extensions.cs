@@ -100,7 +100,7 @@ public static class ServiceDefaultsExtensions
         app.MapHealthChecks("/health").DisableHttpMetrics();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
         app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync }).DisableHttpMetrics();
-        app.MapPrometheusScrapingEndpoint().DisableHttpMetrics();
+        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription().DisableHttpMetrics();
         return app;
     }
 
