@@ -19,7 +19,7 @@ internal static class ArchiverExtensions
         services.AddValidatedOptions<ArchiverOptions>(ArchiverOptions.SectionName);
         services.AddValidatedOptions<ArchiveS3Options>(ArchiveS3Options.SectionName);
         services.AddServiceSite("Archiver:SiteId");
-        builder.AddNpgsqlDataSource(ConnectionName);
+        builder.AddSiteDatabase(ConnectionName);
 
         services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value));
         services.AddSingleton<IArchiveFileFormat>(sp => new ParquetArchiveFormat(

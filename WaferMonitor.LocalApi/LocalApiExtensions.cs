@@ -23,9 +23,11 @@ internal static class LocalApiExtensions
         services.AddServiceSite("LocalApi:SiteId");
         services.AddSingleton(TimeProvider.System);
 
-        builder.AddNpgsqlDataSource(ConnectionName, (sp, settings) =>
+        builder.AddSiteDatabase(ConnectionName, settings =>
         {
-            settings.MaxPoolSize = sp.GetRequiredService<IOptions<LocalApiOptions>>().Value.MaxPoolSize;
+            // Read when the data source is first built, after start-up validation has checked the same section.
+            settings.MaxPoolSize = builder.Configuration.GetSection(LocalApiOptions.SectionName).Get<LocalApiOptions>()?.MaxPoolSize
+                ?? new LocalApiOptions().MaxPoolSize;
             // Every LocalApi statement is meant to run in milliseconds, and both of these cost tens of them: JIT compiles
             // any statement whose estimated cost passes jit_above_cost (a generic plan over the job table easily does),
             // and a parallel plan starts worker processes (the stats rollup sums looked big enough to the planner).

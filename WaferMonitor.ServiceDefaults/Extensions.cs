@@ -13,8 +13,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Logs;
-using Polly.Registry;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Discovery;
@@ -57,11 +55,15 @@ public static class ServiceDefaultsExtensions
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Warning",
                 ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+                // Each retried attempt is a warning with a stack trace; failures that last reach the caller and its logs.
+                ["Logging:LogLevel:Polly"] = "Error",
             },
         });
         UseDefaultPort(builder, defaultPort);
         builder.AddJsonLogging();
-        builder.AddTelemetry();
+        builder.AddOpenTelemetryDefaults();
+        builder.Services.AddHostedService<HttpServerMetrics>();
+        builder.Services.AddHostedService<ProcessMetrics>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BackgroundLoops>();
         builder.Services.AddHealthChecks()
@@ -103,10 +105,7 @@ public static class ServiceDefaultsExtensions
         app.MapHealthChecks("/health").DisableHttpMetrics();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
         app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync }).DisableHttpMetrics();
-        app.MapGet("/metrics", async (PrometheusScrapeEndpoint endpoint, HttpContext context) =>
-                Results.Text(await endpoint.ScrapeAsync(context.RequestAborted), PrometheusTextFormat.ContentType))
-            .ExcludeFromDescription()
-            .DisableHttpMetrics();
+        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription().DisableHttpMetrics();
         return app;
     }
 
@@ -160,51 +159,29 @@ public static class ServiceDefaultsExtensions
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
     }
 
-    private static void AddTelemetry(this IHostApplicationBuilder builder)
-    {
-        var otlpEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        builder.Services.AddSingleton<PrometheusScrapeEndpoint>();
-        builder.Services.AddSingleton<TelemetrySources>();
-        builder.Services.AddHostedService<HttpServerMetrics>();
-        builder.Services.AddHostedService<ProcessMetrics>();
-        builder.Services.AddHostedService(sp => new TelemetryProviders(
-            sp.GetRequiredService<IOptions<ServiceIdentity>>().Value,
-            sp.GetRequiredService<PrometheusScrapeEndpoint>(),
-            sp.GetRequiredService<TelemetrySources>(),
-            string.IsNullOrWhiteSpace(otlpEndpoint) ? null : otlpEndpoint));
-        if (!string.IsNullOrWhiteSpace(otlpEndpoint))
-            builder.Logging.AddOpenTelemetry(logging => logging.AddOtlpExporter());
-    }
-
     /// <summary>
-    /// Leaves the named client without the resilience pipeline: for a caller with its own durable retry, whose
-    /// semantics (which answers retry, split or dead-letter) a retry or circuit breaker underneath would change.
+    /// A named client without the standard resilience handler: for a caller with its own durable retry, whose semantics
+    /// (which answers retry, split or dead-letter) a retry, circuit breaker or attempt timeout underneath would change.
+    /// Service discovery stays on it.
     /// </summary>
     public static IServiceCollection AddHttpClientWithoutResilience(this IServiceCollection services, string name, TimeSpan timeout)
     {
-        // A named client's handlers are configured after the defaults', so the default pipeline is there to remove.
-        services.AddHttpClient(name, client => client.Timeout = timeout)
-            .ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
-            {
-                foreach (var resilience in handlers.OfType<ResilienceHandler>().ToList())
-                    handlers.Remove(resilience);
-            });
+        // Marked experimental, but it is the package's one way to undo ConfigureHttpClientDefaults for a single client.
+#pragma warning disable EXTEXP0001
+        services.AddHttpClient(name, client => client.Timeout = timeout).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         return services;
     }
 
     private static void AddHttpClientDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ServiceEndpointResolver>();
-        builder.Services.AddSingleton<ResiliencePipelineRegistry<string>>();
         builder.Services.AddValidatedOptions<HttpResilienceOptions>(HttpResilienceOptions.SectionName);
-        builder.Services.AddTransient<ServiceDiscoveryHandler>();
+        builder.Services.AddServiceDiscovery();
+        ServiceEndpointSettings.AddValidation(builder.Services);
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddHttpMessageHandler(sp => new ResilienceHandler(
-                http.Name,
-                sp.GetRequiredService<ResiliencePipelineRegistry<string>>(),
-                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
-            http.AddHttpMessageHandler<ServiceDiscoveryHandler>();
+            http.AddStandardResilience();
+            http.AddServiceDiscovery();
         });
     }
 }

@@ -25,7 +25,8 @@ internal sealed class ArchiveMetrics
         meter.CreateObservableGauge("archive_windows_pending", () => status.WindowsPending, description: "Closed windows not yet archived.");
         meter.CreateObservableGauge("archive_lag_seconds", () => status.LagSeconds ?? 0, unit: "s",
             description: "How far the archived-through watermark is behind now.");
-        meter.CreateObservableGauge("archive_bytes_archived", () => status.BytesArchived, unit: "By", description: "Bytes in committed windows.");
+        // No unit: the Prometheus exporter would append it, making the documented name archive_bytes_archived_bytes.
+        meter.CreateObservableGauge("archive_bytes_archived", () => status.BytesArchived, description: "Bytes in committed windows.");
         meter.CreateObservableGauge("archive_windows_archived", () => status.WindowsArchived, description: "Committed windows.");
     }
 

@@ -6,8 +6,10 @@ namespace WaferMonitor.ServiceDefaults.Metrics;
 
 /// <summary>
 /// The seed's HTTP series, <c>http_requests_total{method,route,status}</c> and <c>http_request_duration_seconds</c>,
-/// mapped from ASP.NET Core's native <c>http.server.request.duration</c> measurements (the instrumentation package that
-/// would rename them is not obtainable). Only this host's meter is followed, so several hosts in one process stay apart.
+/// mapped from ASP.NET Core's native <c>http.server.request.duration</c> measurements. Hand-written because no package
+/// produces them: the ASP.NET Core instrumentation keeps OpenTelemetry's attribute names (<c>http.route</c>…), and a view
+/// can rename an instrument but not its attributes, nor make a counter of a histogram. Only this host's meter is
+/// followed, so several hosts in one process stay apart.
 /// Health and metrics endpoints opt out of the native measurement, and so never reach these series.
 /// </summary>
 internal sealed class HttpServerMetrics : IHostedService, IDisposable

@@ -5,7 +5,8 @@ namespace WaferMonitor.ServiceDefaults.Metrics;
 
 /// <summary>
 /// Process series under the names every Prometheus client library uses, so dashboards and the memory alert work
-/// unchanged; .NET's own <c>System.Runtime</c> meter covers GC, threads and the rest under OpenTelemetry names.
+/// unchanged. Hand-written because the OpenTelemetry packages name them otherwise (<c>process.cpu.time</c>…); .NET's
+/// own <c>System.Runtime</c> meter covers GC, threads and the rest under OpenTelemetry names.
 /// </summary>
 internal sealed class ProcessMetrics : Microsoft.Extensions.Hosting.IHostedService
 {

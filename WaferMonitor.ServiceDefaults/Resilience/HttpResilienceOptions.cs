@@ -3,8 +3,11 @@ using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.ServiceDefaults.Resilience;
 
-/// <summary>Resilience of every outgoing <see cref="HttpClient"/>; bound from <c>Resilience:Http</c>.</summary>
-public sealed class HttpResilienceOptions
+/// <summary>
+/// Resilience of every outgoing <see cref="HttpClient"/>; bound from <c>Resilience:Http</c> and applied to the standard
+/// resilience handler. Our own keys (durations such as <c>200ms</c>) stay the documented interface.
+/// </summary>
+public sealed class HttpResilienceOptions : IValidatableObject
 {
     public const string SectionName = "Resilience:Http";
 
@@ -24,4 +27,14 @@ public sealed class HttpResilienceOptions
 
     public Duration BreakerSamplingDuration { get; set; } = Duration.FromSeconds(30);
     public Duration BreakerBreakDuration { get; set; } = Duration.FromSeconds(5);
+
+    // The standard handler's own rules, checked here so a violation names our key at start-up rather than failing
+    // the first request.
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (AttemptTimeout.Value > TotalTimeout.Value)
+            yield return new ValidationResult("must not exceed TotalTimeout", [nameof(AttemptTimeout)]);
+        if (BreakerSamplingDuration.Value < 2 * AttemptTimeout.Value)
+            yield return new ValidationResult("must be at least twice AttemptTimeout", [nameof(BreakerSamplingDuration)]);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Net.Http.Json;
 using Npgsql;
 using WaferMonitor.LocalApi.Ingest;
@@ -97,8 +98,8 @@ public sealed class IngestGroupingTests(FabFixture fab)
         for (var i = 0; i < queued.Length; i++)
         {
             posts.Add(post(queued[i]));
-            var waiting = $"ingest_batches_waiting {i + 1}\n";
-            await Events.Eventually(async () => (await localApi.GetStringAsync("/metrics")).Contains(waiting), waiting.Trim());
+            var waiting = new Regex($@"(?m)^ingest_batches_waiting(\{{\}})? {i + 1}$");
+            await Events.Eventually(async () => waiting.IsMatch(await localApi.GetStringAsync("/metrics")), $"ingest_batches_waiting {i + 1}");
         }
         await AdvisoryAsync(holder, "pg_advisory_unlock");
         return await Task.WhenAll(posts);
