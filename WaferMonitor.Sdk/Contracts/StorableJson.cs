@@ -93,6 +93,10 @@ public static class StorableJson
 
     private static string? CheckNumber(ReadOnlySpan<byte> literal)
     {
+        // The common case, decided without parsing: up to 15 characters and no exponent is a finite double, and
+        // rounds to 0 only when it is 0.
+        if (literal.Length <= 15 && literal.IndexOfAny((byte)'e', (byte)'E') < 0)
+            return null;
         if (literal.Length > MaxNumberLength)
             return $"a number is longer than {MaxNumberLength} characters";
         if (!double.TryParse(literal, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))

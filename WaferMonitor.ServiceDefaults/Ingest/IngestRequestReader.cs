@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.ServiceDefaults.Ingest;
@@ -27,29 +26,9 @@ public static class IngestRequestReader
 
     private static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = MaxBodyDepth };
 
-    /// <summary>
-    /// JSON media types, or none (scripts and the v2 SDK's peers that omit it). Anything else is refused: a browser may
-    /// send text/plain or a form across origins without asking first, JSON only after a preflight.
-    /// </summary>
-    public static bool IsJson(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-            return true;
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || !media.MediaType.HasValue)
-            return false;
-        var type = media.MediaType.Value!;
-        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("text/json", StringComparison.OrdinalIgnoreCase)
-            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-    }
-
     public static async Task<IngestRequest> ReadAsync(
         HttpRequest request, IngestLimits limits, string? expectedSite, bool batch, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!IsJson(request.ContentType))
-            return Fail(TypedResults.Problem(
-                $"Content-Type '{request.ContentType}' is not JSON; send application/json (or no Content-Type)",
-                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type"));
         var maxBytes = batch ? limits.MaxBatchBytes : limits.MaxEventBytes;
         if (request.ContentLength > maxBytes)
             return Fail(TooLarge($"request body is {request.ContentLength} bytes; the limit is {maxBytes}"));

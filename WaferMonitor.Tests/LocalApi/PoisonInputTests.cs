@@ -82,9 +82,15 @@ public sealed class PoisonInputTests(FabFixture fab)
     public async Task Json_media_types_or_none_are_accepted_and_others_are_415(string resource)
     {
         using var client = fab.Client(resource);
-        Assert.True((await client.PostAsync("/v1/ingest/events:batch", Json($"[{Valid("media")}]", "application/vnd.wafer+json"))).IsSuccessStatusCode);
+        foreach (var mediaType in new[] { "application/vnd.wafer+json", "application/json" })
+        {
+            using var accepted = await client.PostAsync("/v1/ingest/events:batch", Json($"[{Valid("media")}]", mediaType));
+            Assert.True(accepted.IsSuccessStatusCode, $"{mediaType}: {(int)accepted.StatusCode}");
+        }
         var bare = new ByteArrayContent(Encoding.UTF8.GetBytes($"[{Valid("media")}]"));
         Assert.True((await client.PostAsync("/v1/ingest/events:batch", bare)).IsSuccessStatusCode);
+        using var textJson = await client.PostAsync("/v1/ingest/events:batch", Json($"[{Valid("media")}]", "text/json"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, textJson.StatusCode);
         using var text = await client.PostAsync("/v1/ingest/events:batch", Json($"[{Valid("media")}]", "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
         Assert.Equal("application/problem+json", text.Content.Headers.ContentType?.MediaType);
