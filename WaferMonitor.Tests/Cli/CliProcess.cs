@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
+
+using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.Cli;
 
@@ -28,17 +29,7 @@ internal sealed class CliProcess : IDisposable
 
     public static CliProcess Start(params string[] arguments)
     {
-        var configuration = typeof(CliProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var dll = Path.Combine(WaferMonitor.AppHost.RepositoryLayout.Root, "WaferMonitor.Cli", "bin", configuration, "net10.0", "WaferMonitor.Cli.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing; it is built with the test project");
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
+        var info = BuiltAssembly.StartInfo("WaferMonitor.Cli", "WaferMonitor.Cli", arguments);
         info.Environment.Remove("SIDECAR_URL");
         info.Environment.Remove("WAFERMONITOR_API");
         return new CliProcess(Process.Start(info)!);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Reflection;
 using System.Text.Json;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -49,19 +48,7 @@ public sealed class ExampleLotIntegrationTests(FabFixture fab)
 
     private static async Task<(int ExitCode, string Output)> RunExampleAsync(params string[] arguments)
     {
-        var configuration = typeof(ExampleLotIntegrationTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var root = WaferMonitor.AppHost.RepositoryLayout.Root;
-        var dll = Path.Combine(root, "examples", "WaferLot", "bin", configuration, "net10.0", "WaferLot.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing; it is built with the test project");
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(BuiltAssembly.StartInfo(Path.Combine("examples", "WaferLot"), "WaferLot", arguments))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
