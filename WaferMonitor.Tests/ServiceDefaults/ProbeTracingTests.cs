@@ -23,7 +23,11 @@ public sealed class ProbeTracingTests
             }
         await app.StopAsync();
 
-        var served = spans.Where(s => s.Source.Name == "Microsoft.AspNetCore").Select(s => s.GetTagItem("url.path")).ToList();
+        // ActivitySources are process-wide: other tests' hosts running in parallel are filtered out by port.
+        var port = new Uri(app.Urls.Single()).Port;
+        var served = spans
+            .Where(s => s.Source.Name == "Microsoft.AspNetCore" && Equals(s.GetTagItem("server.port"), port))
+            .Select(s => s.GetTagItem("url.path")).ToList();
         Assert.Equal(["/v1/work"], served);
     }
 }
