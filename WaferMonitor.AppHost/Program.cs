@@ -1,80 +1,48 @@
-using System.CommandLine;
-using System.Runtime.InteropServices;
 using WaferMonitor.AppHost;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.AppHost.Infrastructure;
 
-var sites = new Option<string>("--sites") { Description = "Comma-separated site ids", DefaultValueFactory = _ => "fab1,fab2" };
-var postgres = new Option<string?>("--postgres") { Description = "Use this PostgreSQL server (connection string) instead of an embedded one" };
-var s3 = new Option<string?>("--s3") { Description = "Use this S3 endpoint (real S3 or MinIO; credentials from the AWS chain) instead of a local s3rver" };
-var stateDir = new Option<string>("--state-dir")
+// The local fab: one PostgreSQL with a database per site, one S3 for the archive; per site a LocalApi, a Sidecar and an
+// Archiver; one CentralApi over every site. Options: FabCommandLine.cs; anything else goes to Aspire (e.g. --publisher).
+if (FabCommandLine.Parse(args) is not { } fab)
+    return Environment.ExitCode;
+
+var builder = DistributedApplication.CreateBuilder(fab.AspireArguments);
+builder.AddFabSupervision(fab);
+
+var postgres = builder.AddFabPostgres("postgres", fab);
+var s3 = builder.AddArchiveStorage("s3", fab);
+var central = builder.AddProject<Projects.WaferMonitor_CentralApi>("central").WithServiceEndpoint();
+
+foreach (var site in fab.Sites)
 {
-    Description = "Where the local fab keeps its state (database, spools, logs, endpoints.json)",
-    DefaultValueFactory = _ => Path.Combine(RepositoryLayout.Root, ".wafermonitor"),
-};
+    var database = postgres.AddSiteDatabase($"monitor-{site}");
 
-var otlp = new Option<string?>("--otlp") { Description = "OTLP endpoint every service exports traces, metrics and logs to (e.g. http://127.0.0.1:4317)" };
-var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
+    var localApi = builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}")
+        .WithServiceEndpoint()
+        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithEnvironment("LocalApi__SiteId", site)
+        .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
-var root = new RootCommand("Runs the whole local WaferMonitor fab.") { sites, postgres, s3, stateDir, otlp, prometheus };
-root.SetAction(async (parse, cancellationToken) =>
-{
-    var siteList = parse.GetValue(sites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (siteList.Length == 0 || siteList.Any(s => !SiteIds.IsValid(s)))
-    {
-        await Console.Error.WriteLineAsync($"--sites: '{parse.GetValue(sites)}' must be a comma list of site ids such as fab1,fab2");
-        return 2;
-    }
-    var options = new FabOptions
-    {
-        Sites = siteList,
-        StateDirectory = parse.GetValue(stateDir)!,
-        PostgresConnectionString = parse.GetValue(postgres),
-        S3Endpoint = parse.GetValue(s3),
-        OtlpEndpoint = parse.GetValue(otlp),
-        Prometheus = parse.GetValue(prometheus) && PrometheusInstalled(),
-    };
-    return await RunFabAsync(options);
-});
-return await root.Parse(args).InvokeAsync();
+    builder.AddProject<Projects.WaferMonitor_Sidecar>($"sidecar-{site}")
+        .WithServiceEndpoint()
+        .WithReference(localApi).WaitFor(localApi)
+        .WithEnvironment("Sidecar__SiteId", site)
+        .WithEnvironment("Sidecar__LocalApiUrl", $"http://localapi-{site}")
+        .WithEnvironment("Spool__Directory", fab.SpoolDirectory(site));
 
-static bool PrometheusInstalled()
-{
-    if (ExecutableResource.FindOnPath(PrometheusResource.Binary) is not null)
-        return true;
-    Console.Error.WriteLine("apphost: --prometheus: prometheus is not installed; install it with: sudo apt-get install -y prometheus prometheus-alertmanager");
-    return false;
+    builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}")
+        .WithServiceEndpoint()
+        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithArchiveStorage(s3)
+        .WaitFor(localApi)
+        .WithEnvironment("Archiver__SiteId", site);
+
+    central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
 }
 
-static async Task<int> RunFabAsync(FabOptions options)
-{
-    using var shutdown = new CancellationTokenSource();
-    void OnSignal(PosixSignalContext context)
-    {
-        context.Cancel = true;
-        shutdown.Cancel();
-    }
-    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+if (fab.Prometheus)
+    builder.AddFabMonitoring(fab);
 
-    await using var app = FabTopology.Declare(options).Build(Console.Out);
-    try
-    {
-        await app.StartAsync(TimeSpan.FromMinutes(2), shutdown.Token);
-        Console.WriteLine("The fab is running. Press Ctrl+C to stop it.");
-        await Task.Delay(Timeout.Infinite, shutdown.Token);
-    }
-    catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-    {
-    }
-    catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
-    {
-        await Console.Error.WriteLineAsync($"apphost: {ex.Message}");
-        Console.WriteLine("Stopping…");
-        await app.StopAsync();
-        return 1;
-    }
-    Console.WriteLine("Stopping…");
-    await app.StopAsync();
-    Console.WriteLine("Stopped.");
-    return 0;
-}
+builder.SendTelemetryTo(fab.OtlpEndpoint);
+await builder.Build().RunAsync();
+return 0;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Benchmarks;

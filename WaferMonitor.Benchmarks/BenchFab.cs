@@ -1,6 +1,5 @@
 using Npgsql;
-using WaferMonitor.AppHost;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 
 namespace WaferMonitor.Benchmarks;
 
@@ -27,17 +26,41 @@ internal sealed class BenchFab : IAsyncDisposable
     public static async Task<BenchFab> StartAsync(string? postgres, TextWriter output, CancellationToken cancellationToken)
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new FabOptions
-        {
-            Sites = [Site, OtherSite],
-            StateDirectory = stateDirectory,
-            PostgresConnectionString = postgres,
-            ServiceEnvironment = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
-        };
         output.WriteLine($"starting a two-site fab in {stateDirectory} …");
-        var app = FabTopology.Declare(options).Build(TextWriter.Null, quiet: true);
+        var app = Declare(stateDirectory, postgres).Build(TextWriter.Null, quiet: true);
         await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
         return new BenchFab(stateDirectory, app);
+    }
+
+    /// <summary>The AppHost's topology (PostgreSQL, S3, per site LocalApi, Sidecar and Archiver, one CentralApi) as plain processes.</summary>
+    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString)
+    {
+        var builder = new DistributedApplicationBuilder(stateDirectory);
+        var postgres = builder.AddPostgres("postgres", postgresConnectionString);
+        var s3 = builder.AddS3("s3", "wafermonitor-archive");
+        var central = builder.AddProject("central", "CentralApi");
+        foreach (var site in new[] { Site, OtherSite })
+        {
+            var database = builder.AddDatabase(postgres, $"monitor-{site}");
+            var localApi = builder.AddProject($"localapi-{site}", "LocalApi")
+                .WithReference(database, connectionName: "monitor")
+                .WithEnvironment("LocalApi__SiteId", site)
+                .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+            builder.AddProject($"sidecar-{site}", "Sidecar")
+                .WithReference(localApi)
+                .WithEnvironment("Sidecar__SiteId", site)
+                .WithEnvironment("Sidecar__LocalApiUrl", $"http://localapi-{site}")
+                .WithEnvironment("Spool__Directory", Path.Combine(builder.StateDirectory, "spool", site));
+            builder.AddProject($"archiver-{site}", "Archiver")
+                .WithReference(database, connectionName: "monitor")
+                .WithReference(s3)
+                .WaitFor(localApi)
+                .WithEnvironment("Archiver__SiteId", site);
+            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+        }
+        foreach (var project in builder.Projects)
+            project.WithEnvironment("Logging__LogLevel__Default", "Warning");
+        return builder;
     }
 
     public HttpClient Client(string resource)

@@ -157,6 +157,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.PostConfigure<ConsoleLoggerOptions>(options => options.FormatterName ??= JsonLineConsoleFormatter.FormatterName);
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        // Npgsql logs every statement at Information: thousands of lines a second under ingest. Kept when configured.
+        if (builder.Configuration["Logging:LogLevel:Npgsql"] is null && builder.Configuration["Logging:LogLevel:Npgsql.Command"] is null)
+            builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
     }
 
     /// <summary>

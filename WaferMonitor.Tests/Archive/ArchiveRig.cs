@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 using WaferMonitor.Tests.Parquet;
@@ -42,7 +42,7 @@ internal sealed class ArchiveRig : IAsyncDisposable
         var site = "arc" + Guid.NewGuid().ToString("N")[..6];
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-" + site);
         var builder = new DistributedApplicationBuilder(stateDirectory);
-        var postgres = builder.AddPostgres("postgres", fab.App.Get<PostgresResource>("postgres").ConnectionString);
+        var postgres = builder.AddPostgres("postgres", fab.PostgresConnectionString);
         var database = builder.AddDatabase(postgres, $"monitor-{site}");
         var s3 = builder.AddS3("s3", "archive-test");
         var localApi = builder.AddProject("localapi", "LocalApi")

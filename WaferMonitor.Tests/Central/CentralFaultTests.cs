@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.Tests.Infrastructure;
 using static WaferMonitor.Tests.Central.CentralResponses;
 

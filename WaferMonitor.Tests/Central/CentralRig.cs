@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -30,7 +30,7 @@ public sealed class CentralRig : IAsyncDisposable
         var sites = Enumerable.Range(1, siteCount).Select(i => $"{prefix}s{i}").ToList();
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-" + prefix);
         var builder = new DistributedApplicationBuilder(stateDirectory);
-        var postgres = builder.AddPostgres("postgres", fab.App.Get<PostgresResource>("postgres").ConnectionString);
+        var postgres = builder.AddPostgres("postgres", fab.PostgresConnectionString);
         var localApis = new List<ProjectResource>();
         foreach (var site in sites)
         {

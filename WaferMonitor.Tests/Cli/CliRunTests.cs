@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.Cli;
@@ -15,7 +15,7 @@ namespace WaferMonitor.Tests.Cli;
 [Collection(FabCollection.Name)]
 public sealed class CliRunTests(FabFixture fab)
 {
-    private string Sidecar => fab.App.GetEndpoint("sidecar-fab1").ToString().TrimEnd('/');
+    private string Sidecar => fab.Endpoint("sidecar-fab1").ToString().TrimEnd('/');
 
     [Fact]
     public async Task A_succeeding_command_is_a_succeeded_job_with_its_metrics_and_exit_code_0()

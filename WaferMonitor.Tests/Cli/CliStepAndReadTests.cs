@@ -11,9 +11,9 @@ namespace WaferMonitor.Tests.Cli;
 [Collection(FabCollection.Name)]
 public sealed class CliStepAndReadTests(FabFixture fab)
 {
-    private string Sidecar => fab.App.GetEndpoint("sidecar-fab1").ToString().TrimEnd('/');
+    private string Sidecar => fab.Endpoint("sidecar-fab1").ToString().TrimEnd('/');
 
-    private string LocalApi => fab.App.GetEndpoint("localapi-fab1").ToString().TrimEnd('/');
+    private string LocalApi => fab.Endpoint("localapi-fab1").ToString().TrimEnd('/');
 
     [Fact]
     public async Task A_script_reports_a_job_and_its_subjobs_with_start_run_fail_and_finish()

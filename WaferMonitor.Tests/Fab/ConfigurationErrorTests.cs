@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 
 namespace WaferMonitor.Tests.Fab;
 

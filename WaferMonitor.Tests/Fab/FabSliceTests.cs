@@ -61,12 +61,12 @@ public sealed class FabSliceTests(FabFixture fab)
     [Fact]
     public async Task Endpoints_file_names_every_resource_with_its_listening_url()
     {
-        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(fab.App.EndpointsFile));
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(fab.EndpointsFile));
         var resources = document.RootElement.GetProperty("resources");
         foreach (var name in new[] { "sidecar-fab1", "localapi-fab1", "archiver-fab1", "sidecar-fab2", "localapi-fab2", "archiver-fab2", "central" })
         {
             var url = resources.GetProperty(name).GetProperty("url").GetString();
-            Assert.Equal(fab.App.GetEndpoint(name).ToString().TrimEnd('/'), url);
+            Assert.Equal($"http://127.0.0.1:{fab.Endpoint(name).Port}", url);
         }
         Assert.Contains("Database=monitor_fab1", resources.GetProperty("monitor-fab1").GetProperty("connectionString").GetString());
         Assert.True(resources.TryGetProperty("postgres", out _));

@@ -10,7 +10,7 @@ public static class BuiltAssembly
     public static ProcessStartInfo StartInfo(string projectDirectory, string assemblyName, IEnumerable<string> arguments)
     {
         var configuration = typeof(BuiltAssembly).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var dll = Path.Combine(WaferMonitor.AppHost.RepositoryLayout.Root, projectDirectory, "bin", configuration, "net10.0", assemblyName + ".dll");
+        var dll = Path.Combine(WaferMonitor.Rigs.RepositoryLayout.Root, projectDirectory, "bin", configuration, "net10.0", assemblyName + ".dll");
         Assert.True(File.Exists(dll), $"{dll} is missing; it is built with the test project");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {

@@ -1,39 +1,69 @@
 using System.Net.Http.Json;
-using WaferMonitor.AppHost;
-using WaferMonitor.AppHost.Hosting;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Tests.Infrastructure;
 
 /// <summary>
-/// The whole local fab (sites fab1 and fab2) on a throwaway PostgreSQL, started once for the integration tests that
-/// share it — our counterpart of Aspire's DistributedApplicationTestingBuilder. Every process is stopped at the end.
+/// The whole local fab (sites fab1 and fab2) as the AppHost declares it, started through Aspire's
+/// <see cref="DistributedApplicationTestingBuilder"/> on a throwaway PostgreSQL, once for the integration tests that share
+/// it. DCP and every process are stopped at the end.
 /// </summary>
 public sealed class FabFixture : IAsyncLifetime
 {
+    public static readonly string[] Services =
+        ["central", "localapi-fab1", "sidecar-fab1", "archiver-fab1", "localapi-fab2", "sidecar-fab2", "archiver-fab2"];
+
     private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "wm-test-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly Dictionary<string, string> connectionStrings = [];
 
     public DistributedApplication App { get; private set; } = null!;
 
+    public string StateDirectory => stateDirectory;
+
+    public string EndpointsFile => Path.Combine(stateDirectory, "endpoints.json");
+
+    public string PostgresConnectionString => connectionStrings["postgres"];
+
     public async Task InitializeAsync()
     {
-        var options = new FabOptions
-        {
-            Sites = ["fab1", "fab2"],
-            StateDirectory = stateDirectory,
-            ThrowawayDatabase = true,
-            ServiceEnvironment = new Dictionary<string, string> { ["Forwarder__Linger"] = "10ms" },
-        };
-        App = FabTopology.Declare(options).Build(TextWriter.Null, quiet: true);
-        await App.StartAsync(TimeSpan.FromMinutes(3), CancellationToken.None);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.WaferMonitor_AppHost>(
+            ["--state-dir", stateDirectory, "--throwaway-database"]);
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+            builder.CreateResourceBuilder(project).WithEnvironment("Forwarder__Linger", "10ms");
+        App = await builder.BuildAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await App.StartAsync(timeout.Token);
+        foreach (var service in Services)
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, timeout.Token);
+        foreach (var name in new[] { "postgres", "monitor-fab1", "monitor-fab2" })
+            connectionStrings[name] = await App.GetConnectionStringAsync(name, timeout.Token) ?? throw new InvalidOperationException($"{name} has no connection string");
+        await Events.Eventually(() => Task.FromResult(File.Exists(EndpointsFile)), "endpoints.json written");
     }
 
-    public HttpClient Client(string resource) => App.CreateHttpClient(resource);
+    public HttpClient Client(string resource)
+    {
+        var client = App.CreateHttpClient(resource, "http");
+        client.Timeout = TimeSpan.FromSeconds(30);
+        return client;
+    }
 
-    public string ConnectionString(string database) => App.Get<DatabaseResource>(database).ConnectionString;
+    public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
+
+    public string ConnectionString(string database) => connectionStrings[database];
+
+    /// <summary>The process id of a running service (Aspire launches the built service itself, not <c>dotnet run</c>).</summary>
+    public int ProcessId(string resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+            && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"{resource} has no process");
 
     public async Task DisposeAsync()
     {
+        await App.StopAsync();
         await App.DisposeAsync();
         TryDelete(stateDirectory);
     }

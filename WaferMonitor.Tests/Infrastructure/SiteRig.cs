@@ -1,4 +1,4 @@
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 
 namespace WaferMonitor.Tests.Infrastructure;
 
@@ -33,7 +33,7 @@ public sealed class SiteRig : IAsyncDisposable
         var site = "rig" + Guid.NewGuid().ToString("N")[..6];
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-" + site);
         var builder = new DistributedApplicationBuilder(stateDirectory);
-        var postgres = builder.AddPostgres("postgres", fab.App.Get<PostgresResource>("postgres").ConnectionString);
+        var postgres = builder.AddPostgres("postgres", fab.PostgresConnectionString);
         var database = builder.AddDatabase(postgres, $"monitor-{site}");
         var localApi = builder.AddProject("localapi", "LocalApi")
             .WithReference(database, connectionName: "monitor")

@@ -40,7 +40,7 @@ public sealed class IngestMetricsTests(FabFixture fab)
         Assert.Contains("# TYPE job_oldest_running_seconds gauge", text);
 
         // The finished job is also one structured JSON log line, with the seed's property names.
-        var log = Path.Combine(fab.App.StateDirectory, "logs", "localapi-fab1.log");
+        var log = Path.Combine(fab.StateDirectory, "logs", "localapi-fab1.log");
         JsonElement line = default;
         await Events.Eventually(async () =>
         {

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using WaferMonitor.AppHost;
-using WaferMonitor.AppHost.Hosting;
+
+using WaferMonitor.Rigs;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -28,8 +28,8 @@ public sealed class PrometheusTests(FabFixture fab)
     [Fact]
     public async Task Prometheus_scrapes_every_fab_service_and_answers_promql_for_the_seed_series()
     {
-        var targets = fab.App.Resources.OfType<ProjectResource>().ToList();
-        await using var monitoring = await StartPrometheusAsync(targets, ruleFiles: []);
+        var targets = FabFixture.Services.Select(name => (name, fab.Endpoint(name).Port)).ToList();
+        await using var monitoring = await StartPrometheusAsync(builder => builder.AddPrometheus("prometheus", targets, [], TimeSpan.FromSeconds(1)));
         using var prometheus = monitoring.Client();
 
         using var localApi = fab.Client("localapi-fab1");
@@ -50,10 +50,10 @@ public sealed class PrometheusTests(FabFixture fab)
         Assert.Equal("localapi-fab1", jobs.Labels["job"]);
         Assert.Equal("succeeded", jobs.Labels["status"]);
         Assert.Equal("1", jobs.Value);
-        foreach (var target in targets)
+        foreach (var (target, _) in targets)
         {
-            Assert.Single(await QueryAsync(prometheus, $"process_resident_memory_bytes{{job=\"{target.Name}\"}}"));
-            Assert.Single(await QueryAsync(prometheus, $"health_check_status{{job=\"{target.Name}\",check=\"self\"}}"));
+            Assert.Single(await QueryAsync(prometheus, $"process_resident_memory_bytes{{job=\"{target}\"}}"));
+            Assert.Single(await QueryAsync(prometheus, $"health_check_status{{job=\"{target}\",check=\"self\"}}"));
         }
         Assert.NotEmpty(await QueryAsync(prometheus, "events_in_spool{job=\"sidecar-fab1\"}"));
         Assert.NotEmpty(await QueryAsync(prometheus, "db_pool_available{job=\"localapi-fab1\"}"));
@@ -68,7 +68,7 @@ public sealed class PrometheusTests(FabFixture fab)
         var rules = Path.Combine(rig.App.StateDirectory, "rules-now.yml");
         await File.WriteAllTextAsync(rules,
             Regex.Replace(await File.ReadAllTextAsync(Path.Combine(RulesDirectory, "wafermonitor-rules.yml")), @"for: \d+[smh]", "for: 0s"));
-        await using var monitoring = await StartPrometheusAsync([rig.Sidecar, rig.LocalApi], [rules]);
+        await using var monitoring = await StartPrometheusAsync(builder => builder.AddPrometheus("prometheus", [rig.Sidecar, rig.LocalApi], [rules], TimeSpan.FromSeconds(1)));
         using var prometheus = monitoring.Client();
         await Events.Eventually(async () => (await QueryAsync(prometheus, "up == 1")).Count == 2, "both targets up", TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(await FiringAsync(prometheus), a => a.Name == "WaferMonitorServiceDown");
@@ -80,10 +80,10 @@ public sealed class PrometheusTests(FabFixture fab)
         Assert.DoesNotContain(await FiringAsync(prometheus), a => a.Name == "WaferMonitorServiceDown" && a.Job == "localapi");
     }
 
-    private static async Task<PrometheusRig> StartPrometheusAsync(IReadOnlyList<ProjectResource> targets, IReadOnlyList<string> ruleFiles)
+    private static async Task<PrometheusRig> StartPrometheusAsync(Action<DistributedApplicationBuilder> declare)
     {
         var builder = new DistributedApplicationBuilder(Path.Combine(Path.GetTempPath(), "wm-prom-" + Guid.NewGuid().ToString("N")[..8]));
-        builder.AddPrometheus("prometheus", targets, ruleFiles, TimeSpan.FromSeconds(1));
+        declare(builder);
         var rig = new PrometheusRig(builder.Build(TextWriter.Null, quiet: true));
         try
         {

@@ -14,7 +14,7 @@ public sealed class ExampleLotIntegrationTests(FabFixture fab)
     {
         var lot = Random.Shared.Next(1_000_000, 9_999_999);
         var (exitCode, output) = await RunExampleAsync(
-            "--sidecar", fab.App.GetEndpoint("sidecar-fab1").ToString().TrimEnd('/'), "--site", "fab1", "--lot", lot.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            "--sidecar", fab.Endpoint("sidecar-fab1").ToString().TrimEnd('/'), "--site", "fab1", "--lot", lot.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(exitCode == 0, output);
         Assert.Contains("all events delivered, 0 dropped", output);
 

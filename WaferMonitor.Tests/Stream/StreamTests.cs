@@ -11,7 +11,7 @@ public sealed class StreamTests(FabFixture fab)
 {
     private const string LocalApi = "localapi-fab1";
 
-    private Uri Url => fab.App.GetEndpoint(LocalApi);
+    private Uri Url => fab.Endpoint(LocalApi);
 
     private string Database => fab.ConnectionString("monitor-fab1");
 

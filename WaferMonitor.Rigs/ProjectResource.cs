@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>A WaferMonitor service run from its built assembly on a fixed loopback port, configured the Aspire way.</summary>
 public sealed class ProjectResource : Resource
@@ -90,13 +90,13 @@ public sealed class ProjectResource : Resource
 
     internal override EndpointEntry Describe() => new(Url: Url.ToString().TrimEnd('/'));
 
-    internal static string ServiceAssemblyPath(string serviceProject) =>
+    public static string ServiceAssemblyPath(string serviceProject) =>
         typeof(ProjectResource).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == $"ServiceAssembly:{serviceProject}")?.Value
         ?? throw new InvalidOperationException($"no service project named {serviceProject}");
 
     /// <summary>The dotnet host running us (set by <c>dotnet run</c>/<c>dotnet test</c>), else the one on PATH.</summary>
-    internal static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+    public static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
         ? host
         : "dotnet";
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>
 /// A PostgreSQL server: an external one from a connection string, or an embedded one run from the machine's binaries
@@ -52,21 +52,13 @@ public sealed class PostgresResource : Resource
         dataDirectory = await PostgresBinaries.DataDirectoryForAsync(Path.Combine(context.StateDirectory, "postgres"));
         await PostgresBinaries.StopStaleServerAsync(dataDirectory);
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
-            await PostgresBinaries.InitDbAsync(binaries, dataDirectory, context, cancellationToken);
+        {
+            context.Console.Info($"postgres: initialising a new cluster in {dataDirectory}");
+            await PostgresBinaries.InitDbAsync(binaries, dataDirectory, cancellationToken);
+        }
 
         port = context.Ports.Next();
-        string[] arguments =
-        [
-            "-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300",
-            // Sustained ingest writes about 1.5 kB of WAL per event; with the default 1 GB a checkpoint came every few
-            // hundred thousand events, and after each one the first write to every index page logs the whole page.
-            "-c", "max_wal_size=4GB",
-            // The default 128 MB holds the hot tables' indexes only while a site is young: on tables holding a million
-            // events, ingest cost PostgreSQL ~40 µs CPU per event with it and ~33 µs with 1 GB.
-            "-c", "shared_buffers=1GB",
-            .. throwaway ? new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" } : [],
-        ];
+        string[] arguments = ["-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. PostgresBinaries.ServerSettings(throwaway)];
         var (fileName, args) = PostgresBinaries.AsPostgresUser(Path.Combine(binaries, "postgres"), arguments);
         var spec = new ProcessSpec(fileName, args, dataDirectory, new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" });
         // SIGINT is PostgreSQL's "fast" shutdown: roll back sessions, checkpoint, exit.
@@ -142,7 +134,7 @@ public sealed class DatabaseResource : Resource
 }
 
 /// <summary>Locating, initialising and running the machine's PostgreSQL binaries.</summary>
-internal static class PostgresBinaries
+public static class PostgresBinaries
 {
     private const string PostgresUser = "postgres";
 
@@ -184,9 +176,8 @@ internal static class PostgresBinaries
         return Path.Combine(fallback, "data");
     }
 
-    public static async Task InitDbAsync(string binaries, string dataDirectory, HostContext context, CancellationToken cancellationToken)
+    public static async Task InitDbAsync(string binaries, string dataDirectory, CancellationToken cancellationToken)
     {
-        context.Console.Info($"postgres: initialising a new cluster in {dataDirectory}");
         var (fileName, args) = AsPostgresUser(Path.Combine(binaries, "initdb"),
             ["-D", dataDirectory, "-U", PostgresUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]);
         await RunToEndAsync(fileName, args, cancellationToken);
@@ -205,6 +196,19 @@ internal static class PostgresBinaries
         for (var i = 0; i < 100 && Posix.IsAlive(pid); i++)
             await Task.Delay(100);
     }
+
+    /// <summary>The server's settings (after <c>-D</c> and <c>-p</c>): loopback TCP only, sized for a site's sustained ingest.</summary>
+    public static string[] ServerSettings(bool throwaway) =>
+    [
+        "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300",
+        // Sustained ingest writes about 1.5 kB of WAL per event; with the default 1 GB a checkpoint came every few
+        // hundred thousand events, and after each one the first write to every index page logs the whole page.
+        "-c", "max_wal_size=4GB",
+        // The default 128 MB holds the hot tables' indexes only while a site is young: on tables holding a million
+        // events, ingest cost PostgreSQL ~40 µs CPU per event with it and ~33 µs with 1 GB.
+        "-c", "shared_buffers=1GB",
+        .. throwaway ? new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" } : [],
+    ];
 
     public static (string FileName, string[] Arguments) AsPostgresUser(string executable, string[] arguments) =>
         Posix.IsRoot

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>
 /// The AppHost's single console: every resource line prefixed with its name. Children log JSON lines; they are shown

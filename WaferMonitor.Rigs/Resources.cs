@@ -1,4 +1,4 @@
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 public enum ResourceState { Pending, Starting, Running, Restarting, Failed, Stopping, Stopped }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>
 /// The archive's S3: an external endpoint (real S3, MinIO) when one is given, else s3rver from npm (installed into

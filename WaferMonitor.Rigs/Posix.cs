@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>
 /// Signals for graceful child shutdown: <see cref="System.Diagnostics.Process.Kill()"/> only sends SIGKILL, which
 /// gives PostgreSQL and the services no chance to flush. libc's kill(2) is the only way from .NET.
 /// </summary>
-internal static partial class Posix
+public static partial class Posix
 {
     public const int SigInt = 2;
     public const int SigKill = 9;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace WaferMonitor.AppHost.Hosting;
+namespace WaferMonitor.Rigs;
 
 /// <summary>Declares resources in Aspire's vocabulary (add, reference, wait for) before the application runs.</summary>
 public sealed class DistributedApplicationBuilder(string stateDirectory)
@@ -29,10 +29,14 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
     /// </summary>
     public PrometheusResource AddPrometheus(string name, IEnumerable<ProjectResource> targets, IEnumerable<string> ruleFiles, TimeSpan interval)
     {
-        var prometheus = Add(new PrometheusResource(name, [.. targets], [.. ruleFiles], interval, ports.Next()));
+        var prometheus = AddPrometheus(name, targets.Select(t => (t.Name, t.Port)), ruleFiles, interval);
         prometheus.WaitsFor.AddRange(resources.OfType<ProjectResource>().Where(targets.Contains));
         return prometheus;
     }
+
+    /// <summary>Prometheus scraping services run elsewhere (e.g. by an Aspire AppHost), named and at their ports.</summary>
+    public PrometheusResource AddPrometheus(string name, IEnumerable<(string Name, int Port)> targets, IEnumerable<string> ruleFiles, TimeSpan interval) =>
+        Add(new PrometheusResource(name, [.. targets], [.. ruleFiles], interval, ports.Next()));
 
     public AlertmanagerResource AddAlertmanager(string name) => Add(new AlertmanagerResource(name, ports.Next()));
 

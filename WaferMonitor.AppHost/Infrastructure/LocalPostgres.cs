@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using PostgresBinaries = WaferMonitor.Rigs.PostgresBinaries;
+
+namespace WaferMonitor.AppHost.Infrastructure;
+
+/// <summary>
+/// The machine's PostgreSQL binaries run as an executable resource (Aspire's own PostgreSQL resource is a container, and
+/// there is no container runtime here). Its data directory lives in the state directory across runs.
+/// </summary>
+public sealed class LocalPostgresResource(string name, string command, string workingDirectory)
+    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+{
+    public EndpointReference Endpoint => new(this, "tcp");
+
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"Host=127.0.0.1;Port={Endpoint.Property(EndpointProperty.Port)};Username=postgres");
+}
+
+/// <summary>A site's database on the fab's server (embedded or external); created when first checked.</summary>
+public sealed class SiteDatabaseResource(string name, string databaseName, IResourceWithConnectionString server)
+    : Resource(name), IResourceWithParent<IResourceWithConnectionString>, IResourceWithConnectionString
+{
+    public string DatabaseName { get; } = databaseName;
+
+    public IResourceWithConnectionString Parent { get; } = server;
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+}
+
+public static class LocalPostgresExtensions
+{
+    /// <summary>
+    /// The fab's PostgreSQL: in publish mode Aspire's PostgreSQL server (so the manifest carries one); in run mode the
+    /// server given by <c>--postgres</c>, else the machine's binaries run as <see cref="LocalPostgresResource"/>.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddFabPostgres(this IDistributedApplicationBuilder builder, string name, FabOptions fab)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+            return builder.AddPostgres(name);
+        if (fab.PostgresConnectionString is { } external)
+            return builder.AddConnectionString(name, ReferenceExpression.Create($"{external}"));
+
+        var binaries = PostgresBinaries.Find();
+        var dataDirectory = PostgresBinaries.DataDirectoryForAsync(Path.Combine(fab.StateDirectory, "postgres")).GetAwaiter().GetResult();
+        var (command, runAs) = PostgresBinaries.AsPostgresUser(Path.Combine(binaries, "postgres"), []);
+        var server = new LocalPostgresResource(name, command, dataDirectory);
+        return builder.AddResource(server)
+            .WithEndpoint(name: "tcp", scheme: "tcp", isProxied: false)
+            .WithArgs(context =>
+            {
+                foreach (var argument in runAs)
+                    context.Args.Add(argument);
+                context.Args.Add("-D");
+                context.Args.Add(dataDirectory);
+                context.Args.Add("-p");
+                context.Args.Add(server.Endpoint.Property(EndpointProperty.TargetPort));
+                foreach (var setting in PostgresBinaries.ServerSettings(fab.ThrowawayDatabase))
+                    context.Args.Add(setting);
+            })
+            .WithEnvironment("LC_ALL", "C.UTF-8")
+            .OnBeforeResourceStarted(async (_, @event, cancellationToken) =>
+            {
+                await PostgresBinaries.StopStaleServerAsync(dataDirectory);
+                if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+                {
+                    var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+                    logger.LogInformation("initialising a new cluster in {DataDirectory}", dataDirectory);
+                    await PostgresBinaries.InitDbAsync(binaries, dataDirectory, cancellationToken);
+                }
+            })
+            .WithIconName("DatabaseMultiple")
+            .Cast();
+    }
+
+    /// <summary>A site's database, named <c>monitor_&lt;site&gt;</c> on the server as today.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddSiteDatabase(this IResourceBuilder<IResourceWithConnectionString> server, string name)
+    {
+        var databaseName = name.Replace('-', '_');
+        if (server.Resource is PostgresServerResource publishedServer)
+            return server.ApplicationBuilder.CreateResourceBuilder(publishedServer).AddDatabase(name, databaseName).Cast();
+
+        var database = new SiteDatabaseResource(name, databaseName, server.Resource);
+        var healthCheck = $"{name}_exists";
+        server.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheck, _ => new DatabaseCreatedCheck(database), failureStatus: null, tags: null));
+        return server.ApplicationBuilder.AddResource(database)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PostgresDatabase",
+                State = KnownResourceStates.Running,
+                Properties = [],
+            })
+            .WithHealthCheck(healthCheck)
+            .WithIconName("Database")
+            .Cast();
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> Cast<T>(this IResourceBuilder<T> builder) where T : IResourceWithConnectionString =>
+        builder.ApplicationBuilder.CreateResourceBuilder<IResourceWithConnectionString>(builder.Resource);
+
+    /// <summary>Healthy once the server answers and the database exists — creating it on the first answer.</summary>
+    private sealed class DatabaseCreatedCheck(SiteDatabaseResource database) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                var server = await database.Parent.ConnectionStringExpression.GetValueAsync(cancellationToken);
+                var builder = new NpgsqlConnectionStringBuilder(server) { Timeout = 2, Pooling = false };
+                builder.Database ??= "postgres";
+                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                await connection.OpenAsync(cancellationToken);
+                await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+                exists.Parameters.AddWithValue("name", database.DatabaseName);
+                if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+                {
+                    await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.DatabaseName}\"", connection);
+                    await create.ExecuteNonQueryAsync(cancellationToken);
+                }
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"{database.DatabaseName}: {ex.Message}");
+            }
+        }
+    }
+}
