@@ -28,7 +28,7 @@ foreach (var site in fab.Sites)
         .WithReference(localApi).WaitFor(localApi)
         .WithEnvironment("Sidecar__SiteId", site)
         .WithEnvironment("Sidecar__LocalApiUrl", $"http://localapi-{site}")
-        .WithEnvironment("Spool__Directory", fab.SpoolDirectory(site));
+        .WithLocalSpool(fab.SpoolDirectory(site));
 
     builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}")
         .WithServiceEndpoint()

@@ -27,6 +27,10 @@ public static class ServiceEndpoints
             ResourceAnnotationMutationBehavior.Replace);
     }
 
+    /// <summary>In the local fab the Sidecar's spool lives in the state directory; deployed, the Sidecar's default.</summary>
+    public static IResourceBuilder<ProjectResource> WithLocalSpool(this IResourceBuilder<ProjectResource> sidecar, string directory) =>
+        sidecar.ApplicationBuilder.ExecutionContext.IsRunMode ? sidecar.WithEnvironment("Spool__Directory", directory) : sidecar;
+
     /// <summary>The AppHost is built with the services (project references), in the same configuration.</summary>
     private static string BuildConfiguration { get; } =
         typeof(ServiceEndpoints).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
