@@ -13,16 +13,33 @@ internal sealed class IntegrationDelivery(
 {
     public const string HttpClientName = "integrations";
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    private List<IntegrationLoop> running = [];
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var running = settings.All()
+        running = settings.All()
             .Where(i => i.Options.Enabled)
             .Select(i => new IntegrationLoop(i.Path.ToLowerInvariant(), i.Options, Sink(i.Path, i.Options), settings,
                 dataSource, cursors, metrics, loops, clock, loggers.CreateLogger<IntegrationLoop>()))
-            .Select(loop => loop.RunAsync(stoppingToken));
-        return Task.WhenAll(running);
+            .ToList();
+        foreach (var loop in running)
+        {
+            try
+            {
+                await loop.LoadCursorAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                // The loop reads it once the database answers (and reports its failures as a background loop).
+                loops.Failed(loop.LoopName, ex);
+            }
+        }
+        await base.StartAsync(cancellationToken);
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(running.Select(loop => loop.RunAsync(stoppingToken)));
 
     private IIntegrationSink Sink(string path, IntegrationOptions integration) => integration switch
     {

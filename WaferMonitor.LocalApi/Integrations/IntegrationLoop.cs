@@ -29,6 +29,9 @@ internal sealed partial class IntegrationLoop
     private readonly TimeProvider clock;
     private readonly ILogger logger;
 
+    /// <summary>The greatest seq acknowledged (or skipped); null until read from <c>integration_cursor</c>.</summary>
+    private long? cursor;
+
     public IntegrationLoop(string name, IntegrationOptions options, IIntegrationSink sink, IntegrationsOptions settings,
         NpgsqlDataSource dataSource, IntegrationCursors cursors, IntegrationMetrics metrics, BackgroundLoops loops,
         TimeProvider clock, ILogger logger)
@@ -51,21 +54,28 @@ internal sealed partial class IntegrationLoop
 
     public string LoopName => $"integration:{name}";
 
+    /// <summary>
+    /// Reads (or, for a new integration, creates) the persisted cursor. Called before LocalApi takes requests, so
+    /// <c>latest</c> cannot pass over events stored while the loop was starting.
+    /// </summary>
+    public async Task LoadCursorAsync(CancellationToken cancellationToken) =>
+        cursor ??= await cursors.LoadAsync(name, options.StartAt == "earliest", cancellationToken);
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         using var grace = new CancellationTokenSource();
         await using var onStop = stoppingToken.Register(() => grace.CancelAfter(StopGrace));
         var retry = DeliveryRetry();
-        long? cursor = null;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                cursor ??= await cursors.LoadAsync(name, options.StartAt == "earliest", stoppingToken);
-                var page = await ReadPageAsync(cursor.Value, stoppingToken);
+                await LoadCursorAsync(stoppingToken);
+                var page = await ReadPageAsync(cursor!.Value, stoppingToken);
                 if (page.Count > 0)
                 {
+                    metrics.Lag(name, (page.Count < settings.PageSize ? page[^1].Seq : await cursors.LatestSeqAsync(stoppingToken)) - cursor.Value);
                     await DeliverAsync(page, retry, grace.Token, stoppingToken);
                     await cursors.SaveAsync(name, page[^1].Seq, CancellationToken.None);
                     cursor = page[^1].Seq;
@@ -116,6 +126,7 @@ internal sealed partial class IntegrationLoop
             // The retry's waits end on stop; a delivery in flight gets the grace period, so what the sink took is recorded.
             await retry.ExecuteAsync(async _ => await sink.DeliverAsync(batch, deliveryToken), stoppingToken);
             await cursors.SaveAsync(name, batch[^1].Seq, CancellationToken.None);
+            cursor = batch[^1].Seq;
             metrics.Sent(name, batch.Length);
             LogDelivered(name, batch.Length, batch[^1].Seq);
         }
