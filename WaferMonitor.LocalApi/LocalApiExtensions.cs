@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Ingest;
+using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Stats;
 using WaferMonitor.LocalApi.Storage;
@@ -53,6 +54,7 @@ internal static class LocalApiExtensions
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
+        services.AddIntegrations();
         return builder;
     }
 

@@ -222,7 +222,7 @@ internal sealed partial class EventFeed(
             ORDER BY e.seq
             """, connection);
         command.Parameters.AddWithValue("limit", settings.ReplayWindow + 1);
-        var rows = await ReadAsync(command, cancellationToken);
+        var rows = await ReadAsync(command, FeedEvent.From, cancellationToken);
         lock (gate)
         {
             // With one row more than the window, the oldest marks the floor; otherwise the table holds less than the
@@ -274,17 +274,7 @@ internal sealed partial class EventFeed(
     {
         while (true)
         {
-            await using var command = new NpgsqlCommand($"""
-                {SelectColumns}
-                FROM event e
-                {JoinProjections}
-                WHERE e.seq > @after
-                ORDER BY e.seq
-                LIMIT @limit
-                """, connection);
-            command.Parameters.AddWithValue("after", lastSeq);
-            command.Parameters.AddWithValue("limit", settings.PageSize);
-            var page = await ReadAsync(command, cancellationToken);
+            var page = await ReadCommittedAfterAsync(connection, lastSeq, settings.PageSize, FeedEvent.From, cancellationToken);
             if (page.Count > 0)
             {
                 List<StreamSubscription> dropped;
@@ -298,16 +288,37 @@ internal sealed partial class EventFeed(
         }
     }
 
-    private static async Task<List<FeedEvent>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The committed events after <paramref name="afterSeq"/>, at most <paramref name="limit"/>, in seq order — which is
+    /// commit order, without gaps that a later commit could fill (see the remarks above). The stream's catch-up and the
+    /// outbound integrations both read through here, each mapping the rows to what it keeps.
+    /// </summary>
+    internal static async Task<List<T>> ReadCommittedAfterAsync<T>(
+        NpgsqlConnection connection, long afterSeq, int limit, Func<StoredEventRow, T> map, CancellationToken cancellationToken)
     {
-        var rows = new List<FeedEvent>();
+        await using var command = new NpgsqlCommand($"""
+            {SelectColumns}
+            FROM event e
+            {JoinProjections}
+            WHERE e.seq > @after
+            ORDER BY e.seq
+            LIMIT @limit
+            """, connection);
+        command.Parameters.AddWithValue("after", afterSeq);
+        command.Parameters.AddWithValue("limit", limit);
+        return await ReadAsync(command, map, cancellationToken);
+    }
+
+    private static async Task<List<T>> ReadAsync<T>(NpgsqlCommand command, Func<StoredEventRow, T> map, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new FeedEvent(
+            rows.Add(map(new StoredEventRow(
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetGuid(3),
                 reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7))));
         }
         return rows;
     }

@@ -5,9 +5,16 @@ using System.Text.Json;
 
 namespace WaferMonitor.LocalApi.Streaming;
 
+/// <summary>One row of the event table as the feed reads it: the stored event and its projection's status when read.</summary>
+internal readonly record struct StoredEventRow(
+    long Seq, string Payload, string EntityType, Guid EntityId, Guid? ParentId, string Kind, string? AppName, string? EntityStatus);
+
 /// <summary>One stored event with what the filters need, and its SSE message encoded once for every client.</summary>
 internal sealed class FeedEvent
 {
+    public static FeedEvent From(StoredEventRow row) =>
+        new(row.Seq, row.Payload, row.EntityType, row.EntityId, row.ParentId, row.Kind, row.AppName, row.EntityStatus);
+
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
 
     public FeedEvent(long seq, string payload, string entityType, Guid entityId, Guid? parentId, string kind, string? appName, string? entityStatus)
