@@ -176,7 +176,7 @@ internal sealed partial class FabSupervisor(
 
     /// <summary>The dashboard's address, as the launch profile gives it (none when the dashboard is off, as in tests).</summary>
     private string? DashboardUrl() =>
-        configuration.GetValue<bool>("ASPIRE_DASHBOARD_DISABLED") ? null : configuration["ASPNETCORE_URLS"]?.Split(';')[0];
+        model.Resources.Any(r => r.Name == "aspire-dashboard") ? configuration["ASPNETCORE_URLS"]?.Split(';')[0] : null;
 
     private string Table(Dictionary<string, Dictionary<string, string>> entries)
     {
