@@ -11,6 +11,7 @@ builder.AddFabSupervision(fab);
 
 var postgres = builder.AddFabPostgres("postgres", fab);
 var s3 = builder.AddArchiveStorage("s3", fab);
+var alertmanager = builder.AddFabAlertmanager(fab);
 var central = builder.AddProject<Projects.WaferMonitor_CentralApi>("central").WithServiceEndpoint();
 
 foreach (var site in fab.Sites)
@@ -20,6 +21,7 @@ foreach (var site in fab.Sites)
     var localApi = builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}")
         .WithServiceEndpoint()
         .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithAlertmanager(alertmanager)
         .WithEnvironment("LocalApi__SiteId", site)
         .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
@@ -41,7 +43,7 @@ foreach (var site in fab.Sites)
 }
 
 if (fab.Prometheus)
-    builder.AddFabMonitoring(fab);
+    builder.AddFabMonitoring(fab, alertmanager);
 
 builder.SendTelemetryTo(fab.OtlpEndpoint);
 await builder.Build().RunAsync();

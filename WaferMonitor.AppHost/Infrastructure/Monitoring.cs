@@ -6,10 +6,40 @@ namespace WaferMonitor.AppHost.Infrastructure;
 public static class Monitoring
 {
     /// <summary>
-    /// The installed Prometheus scraping every service and evaluating <c>deploy/prometheus/*.yml</c>, and Alertmanager
-    /// (when installed) receiving its alerts; both from Debian's packages, configured in the state directory.
+    /// The installed Alertmanager (Debian's <c>prometheus-alertmanager</c>), which every LocalApi sends its alerts to; it
+    /// holds them until receivers are configured (deploy/alertmanager/alertmanager.yml shows how). None when it is not
+    /// installed (one line says so) and in publish mode, where a deployment names its own.
     /// </summary>
-    public static void AddFabMonitoring(this IDistributedApplicationBuilder builder, FabOptions fab)
+    public static IResourceBuilder<ExecutableResource>? AddFabAlertmanager(this IDistributedApplicationBuilder builder, FabOptions fab)
+    {
+        if (!builder.ExecutionContext.IsRunMode)
+            return null;
+        if (FindOnPath(AlertmanagerResource.Binary) is not { } binary)
+        {
+            Console.Error.WriteLine("apphost: prometheus-alertmanager is not installed, so alerts are evaluated and listed but not delivered; install it with: sudo apt-get install -y prometheus-alertmanager");
+            return null;
+        }
+        return builder.AddMonitoringTool("alertmanager", binary, fab, directory =>
+        {
+            var configFile = Path.Combine(directory, "alertmanager.yml");
+            File.WriteAllText(configFile, AlertmanagerResource.AlertmanagerHoldConfiguration);
+            // An empty cluster address turns off gossip with peers: there is one Alertmanager per local fab.
+            return [$"--config.file={configFile}", $"--storage.path={Path.Combine(directory, "data")}", "--cluster.listen-address="];
+        });
+    }
+
+    /// <summary>Where a LocalApi sends its alerts (Alerts:AlertmanagerUrls), when the fab runs an Alertmanager.</summary>
+    public static IResourceBuilder<ProjectResource> WithAlertmanager(this IResourceBuilder<ProjectResource> localApi, IResourceBuilder<ExecutableResource>? alertmanager) =>
+        alertmanager is null
+            ? localApi
+            : localApi.WithEnvironment("Alerts__AlertmanagerUrls__0",
+                ReferenceExpression.Create($"http://127.0.0.1:{alertmanager.GetEndpoint("http").Property(EndpointProperty.TargetPort)}"));
+
+    /// <summary>
+    /// The installed Prometheus scraping every service and evaluating <c>deploy/prometheus/*.yml</c>, sending its alerts
+    /// to the fab's Alertmanager when there is one; configured in the state directory.
+    /// </summary>
+    public static void AddFabMonitoring(this IDistributedApplicationBuilder builder, FabOptions fab, IResourceBuilder<ExecutableResource>? alertmanager)
     {
         if (!builder.ExecutionContext.IsRunMode)
             return;
@@ -18,16 +48,6 @@ public static class Monitoring
             Console.Error.WriteLine("apphost: --prometheus: prometheus is not installed; install it with: sudo apt-get install -y prometheus prometheus-alertmanager");
             return;
         }
-        var alertmanager = FindOnPath(AlertmanagerResource.Binary) is { } alertmanagerBinary
-            ? builder.AddMonitoringTool("alertmanager", alertmanagerBinary, fab, directory =>
-            {
-                var configFile = Path.Combine(directory, "alertmanager.yml");
-                File.WriteAllText(configFile, AlertmanagerResource.AlertmanagerHoldConfiguration);
-                // An empty cluster address turns off gossip with peers: there is one Alertmanager per local fab.
-                return [$"--config.file={configFile}", $"--storage.path={Path.Combine(directory, "data")}", "--cluster.listen-address="];
-            })
-            : null;
-
         var rules = Path.Combine(WaferMonitor.Rigs.RepositoryLayout.Root, "deploy", "prometheus", "*.yml");
         var prometheus = builder.AddMonitoringTool("prometheus", prometheusBinary, fab, directory =>
             [$"--config.file={Path.Combine(directory, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(directory, "data")}"]);
