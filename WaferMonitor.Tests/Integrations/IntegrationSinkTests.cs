@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using WaferMonitor.AppHost.Hosting;
+using WaferMonitor.Rigs;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Integrations.Sinks;
 using WaferMonitor.LocalApi.Streaming;
