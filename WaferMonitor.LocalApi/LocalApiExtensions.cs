@@ -4,6 +4,7 @@ using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Stats;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.LocalApi.Streaming;
+using WaferMonitor.Pages;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
@@ -53,6 +54,7 @@ internal static class LocalApiExtensions
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
+        services.AddOperatorPages();
         return builder;
     }
 
@@ -63,6 +65,7 @@ internal static class LocalApiExtensions
         app.MapStatsEndpoints();
         app.MapOpenApi();
         app.MapStreamEndpoints();
+        app.MapSitePages();
         return app;
     }
 }
