@@ -76,7 +76,7 @@
     overTime.data.datasets = answered.map((s, i) => {
       const byStart = new Map(stats.sites[s.site_id].buckets.map((b) => [b.start, WM.statuses.reduce((sum, st) => sum + b[st], 0)]));
       const color = WM.cssVar(palette[i % palette.length]);
-      return { label: s.site_id, data: starts.map((start) => byStart.get(start) ?? 0), borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0.2 };
+      return { label: s.site_id, data: starts.map((start) => byStart.get(start) ?? 0), borderColor: color, backgroundColor: color, pointRadius: 0 };
     });
     overTime.update('none');
   }
