@@ -27,7 +27,7 @@ public static partial class OperatorPages
     {
         routes.MapGet("/", (PageAssets assets, EndpointDataSource endpoints, IOptions<PagesOptions> options) =>
             Html(assets, "site.html", new PageConfig("site", "", null, options.Value.EffectiveTimeZone, Live: true, OptionalPanels(endpoints))));
-        routes.MapGet("/jobs/{jobId}", (string jobId, PageAssets assets, IOptions<PagesOptions> options) =>
+        routes.MapGet("/jobs/{jobId}", (PageAssets assets, IOptions<PagesOptions> options) =>
             Html(assets, "job.html", new PageConfig("job", "", null, options.Value.EffectiveTimeZone, Live: true, [])));
         return routes.MapAssets();
     }
@@ -44,7 +44,7 @@ public static partial class OperatorPages
             SiteId().IsMatch(site)
                 ? Html(assets, "site.html", new PageConfig("site", $"/sites/{site}", site, options.Value.EffectiveTimeZone, Live: false, []))
                 : TypedResults.NotFound());
-        routes.MapGet("/sites/{site}/jobs/{jobId}", (string site, string jobId, PageAssets assets, IOptions<PagesOptions> options) =>
+        routes.MapGet("/sites/{site}/jobs/{jobId}", (string site, PageAssets assets, IOptions<PagesOptions> options) =>
             SiteId().IsMatch(site)
                 ? Html(assets, "job.html", new PageConfig("job", $"/sites/{site}", site, options.Value.EffectiveTimeZone, Live: false, []))
                 : TypedResults.NotFound());

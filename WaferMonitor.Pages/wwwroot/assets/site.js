@@ -241,15 +241,25 @@
   }
 
   // Alerts and sidecars: the page asks only for the APIs this LocalApi has (config.panels), and shows what they answer.
+  const panels = {
+    alerts: { params: { state: 'pending,firing', limit: 50 }, columns: ['severity', 'state', 'rule', 'app', 'summary', 'active_at', 'fired_at'] },
+    sidecars: { params: {}, columns: ['node', 'version', 'silent', 'spool_events', 'dead_letters', 'oldest_spooled_age_s', 'last_heard_at'] },
+  };
   async function loadPanel(name) {
-    const body = await WM.getJson(`/v1/${name}`);
-    const items = Array.isArray(body) ? body : Object.values(body).find(Array.isArray) || [];
-    const columns = [...new Set(items.flatMap((item) => Object.keys(item).filter((k) => typeof item[k] !== 'object' || item[k] === null)))].slice(0, 10);
+    const body = await WM.getJson(`/v1/${name}`, panels[name].params);
+    const items = (body.items || []).map((item) => ({ ...item, summary: item.annotations?.summary ?? item.annotations?.description }));
+    const columns = panels[name].columns;
+    const cell = (item, column) => {
+      const value = item[column];
+      if (/_at$/.test(column) && value) return time(value);
+      if (column === 'severity' || column === 'state') return badge(String(value));
+      return value === null || value === undefined ? '—' : String(value);
+    };
     const table = el('table', { class: 'grid' },
       el('thead', {}, el('tr', {}, columns.map((c) => el('th', {}, c.replaceAll('_', ' '))))),
       el('tbody', {}, items.length
-        ? items.map((item) => el('tr', {}, columns.map((c) => el('td', {}, /_at$/.test(c) && item[c] ? time(item[c]) : item[c] ?? '—'))))
-        : el('tr', {}, el('td', { class: 'empty', colspan: Math.max(columns.length, 1) }, `no ${name}`))));
+        ? items.map((item) => el('tr', {}, columns.map((c) => el('td', {}, cell(item, c)))))
+        : el('tr', {}, el('td', { class: 'empty', colspan: columns.length }, name === 'alerts' ? 'no active alerts' : 'no sidecar has reported'))));
     document.getElementById(name).replaceChildren(table);
     document.getElementById(`${name}-panel`).hidden = false;
   }
