@@ -40,7 +40,8 @@
     banner.textContent = stats.partial
       ? `Partial results — did not answer: ${Object.entries(errors).map(([site, error]) => `${site} (${error})`).join(', ')}`
       : '';
-    document.getElementById('site-count').textContent = `${sites.length} site${sites.length === 1 ? '' : 's'}, ${sites.filter((s) => s.is_up).length} up`;
+    const down = sites.filter((s) => s.status === 'down' || errors[s.site_id]).length;
+    document.getElementById('site-count').textContent = `${sites.length} site${sites.length === 1 ? '' : 's'}, ${sites.length - down} answering`;
     const hours = spanMs / 3600e3;
     document.querySelector('#sites tbody').replaceChildren(...sites.map((site) => {
       const siteStats = stats.sites?.[site.site_id];

@@ -33,10 +33,11 @@ const WM = (() => {
   /** Chart labels: "12-02 05:30" in the site's zone. */
   const formatShort = (date) => formatTime(date.toISOString()).slice(5, 16);
 
-  /** A time in the site's zone, with UTC on hover. */
-  function time(iso) {
+  /** A time in the site's zone, with UTC on hover; compact leaves out the year (tables at 1366 px). */
+  function time(iso, compact = false) {
     if (!iso) return el('span', { class: 'muted' }, '—');
-    return el('time', { datetime: iso, title: `UTC ${new Date(iso).toISOString()}` }, formatTime(iso));
+    const text = formatTime(iso);
+    return el('time', { datetime: iso, title: `${compact ? `${text} · ` : ''}UTC ${new Date(iso).toISOString()}` }, compact ? text.slice(5) : text);
   }
 
   function el(tag, attributes = {}, ...children) {

@@ -119,13 +119,13 @@
         el('td', {}, badge(job.status)),
         el('td', {}, el('a', { href: detail }, job.job_key || job.job_id.slice(0, 8))),
         el('td', { title: `${job.app_name} ${job.app_version}` }, `${job.app_name} `, el('span', { class: 'muted' }, job.app_version)),
-        el('td', {}, time(job.started_at)),
-        el('td', {}, time(job.ended_at)),
+        el('td', {}, time(job.started_at, true)),
+        el('td', {}, time(job.ended_at, true)),
         el('td', { class: 'num' }, duration(job.duration_s)),
         el('td', { class: 'num' }, number(job.cpu_user_s === null ? null : job.cpu_user_s + (job.cpu_system_s || 0), 2)),
         el('td', { class: 'num' }, number(job.mem_max_mb, 0)),
         el('td', {}, waferBar(job.subjobs)),
-        el('td', {}, time(job.last_event_at)));
+        el('td', {}, time(job.last_event_at, true)));
       const before = shown.get(job.job_id);
       if (before !== undefined && before !== job.last_event_at) row.classList.add('flash');
       return row;
