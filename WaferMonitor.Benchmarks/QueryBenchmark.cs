@@ -17,12 +17,7 @@ internal static class QueryBenchmark
     public static async Task RunAsync(BenchFab fab, int jobs, TextWriter output, CancellationToken cancellationToken)
     {
         output.WriteLine($"== queries on {jobs:N0} jobs ==");
-        var loading = Stopwatch.GetTimestamp();
-        await LoadAsync(fab.ConnectionString, jobs, cancellationToken);
-        output.WriteLine($"bulk-loaded in {Stopwatch.GetElapsedTime(loading).TotalSeconds:0} s");
-        var folding = Stopwatch.GetTimestamp();
-        await WaitForStatsRollupsAsync(fab.ConnectionString, cancellationToken);
-        output.WriteLine($"stats rollups folded by the LocalApi in {Stopwatch.GetElapsedTime(folding).TotalSeconds:0.0} s");
+        await LoadAndSettleAsync(fab, jobs, output, cancellationToken);
 
         using var client = fab.Client($"localapi-{BenchFab.Site}");
         var sampleIds = await SampleJobIdsAsync(fab.ConnectionString, Samples, cancellationToken);
@@ -42,6 +37,17 @@ internal static class QueryBenchmark
         // Baseline: a bucket that is not a whole number of 5-minute granules is computed from the job rows.
         await ReportAsync(output, "/v1/stats over 24 h from the rows (7m buckets)", client, _ => "/v1/stats?bucket=7m", cancellationToken,
             samples: 5, warmUp: 2);
+    }
+
+    /// <summary>Bulk-loads the data set and waits until the LocalApi has folded it into the stats rollups.</summary>
+    public static async Task LoadAndSettleAsync(BenchFab fab, int jobs, TextWriter output, CancellationToken cancellationToken)
+    {
+        var loading = Stopwatch.GetTimestamp();
+        await LoadAsync(fab.ConnectionString, jobs, cancellationToken);
+        output.WriteLine($"bulk-loaded in {Stopwatch.GetElapsedTime(loading).TotalSeconds:0} s");
+        var folding = Stopwatch.GetTimestamp();
+        await WaitForStatsRollupsAsync(fab.ConnectionString, cancellationToken);
+        output.WriteLine($"stats rollups folded by the LocalApi in {Stopwatch.GetElapsedTime(folding).TotalSeconds:0.0} s");
     }
 
     /// <param name="warmUp">

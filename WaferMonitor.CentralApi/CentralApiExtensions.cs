@@ -3,6 +3,7 @@ using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
 using WaferMonitor.CentralApi.Stats;
+using WaferMonitor.Pages;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 
@@ -26,6 +27,7 @@ internal static class CentralApiExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiteHealthMonitor>());
         builder.Services.AddHealthChecks().AddCheck<SitesHealthCheck>("sites");
         builder.Services.AddSingleton<IHealthzFields, SitesHealthzField>();
+        builder.Services.AddOperatorPages();
         return builder;
     }
 
@@ -36,6 +38,7 @@ internal static class CentralApiExtensions
         app.MapSitesEndpoints();
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
+        app.MapCentralPages();
         return app;
     }
 }

@@ -5,6 +5,7 @@ using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Stats;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.LocalApi.Streaming;
+using WaferMonitor.Pages;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
@@ -55,6 +56,7 @@ internal static class LocalApiExtensions
         services.AddSingleton<EventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
         services.AddIntegrations();
+        services.AddOperatorPages();
         return builder;
     }
 
@@ -65,6 +67,7 @@ internal static class LocalApiExtensions
         app.MapStatsEndpoints();
         app.MapOpenApi();
         app.MapStreamEndpoints();
+        app.MapSitePages();
         return app;
     }
 }

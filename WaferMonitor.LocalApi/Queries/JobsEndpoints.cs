@@ -18,14 +18,22 @@ internal static class JobsEndpoints
     {
         var started = Stopwatch.GetTimestamp();
         var (query, error) = ListQuery.Parse(request.Query);
-        return query is null ? BadParameter(error!) : Timed(await queries.ListJobsAsync(query, cancellationToken), started);
+        if (query is null)
+            return BadParameter(error!);
+        if (!IsCsv(request, out var formatError))
+            return formatError ?? Timed(await queries.ListJobsAsync(query, cancellationToken), started);
+        return CsvExport.Jobs(queries, query, cancellationToken);
     }
 
     private static async Task<IResult> ListSubjobs(HttpRequest request, JobQueries queries, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var (query, error) = ListQuery.Parse(request.Query);
-        return query is null ? BadParameter(error!) : Timed(await queries.ListSubjobsAsync(query, cancellationToken), started);
+        if (query is null)
+            return BadParameter(error!);
+        if (!IsCsv(request, out var formatError))
+            return formatError ?? Timed(await queries.ListSubjobsAsync(query, cancellationToken), started);
+        return CsvExport.Subjobs(queries, query, cancellationToken);
     }
 
     private static async Task<IResult> GetJob(string jobId, JobQueries queries, CancellationToken cancellationToken)
@@ -36,6 +44,14 @@ internal static class JobsEndpoints
         return detail is null
             ? TypedResults.Problem($"no job {id} on this site", statusCode: StatusCodes.Status404NotFound, title: "Job not found")
             : TypedResults.Ok(detail);
+    }
+
+    /// <summary><c>format</c> is <c>json</c> (the default) or <c>csv</c>; anything else is a bad parameter.</summary>
+    private static bool IsCsv(HttpRequest request, out IResult? error)
+    {
+        var format = request.Query["format"].ToString();
+        error = format is "" or "json" or "csv" ? null : BadParameter($"format '{format}' is not one of json, csv");
+        return format == "csv";
     }
 
     private static IResult Timed<T>(Page<T> page, long started) => TypedResults.Ok(page with { DurationS = DurationField.Since(started) });

@@ -29,6 +29,7 @@ public sealed partial class DocsTests
         typeof(CentralOptions).Assembly,
         typeof(ArchiverOptions).Assembly,
         typeof(MonitorOptions).Assembly,
+        typeof(WaferMonitor.Pages.PagesOptions).Assembly,
     ];
 
     /// <summary>
