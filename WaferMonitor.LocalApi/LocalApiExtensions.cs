@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WaferMonitor.LocalApi.Alerts;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.LocalApi.Stats;
@@ -53,6 +54,7 @@ internal static class LocalApiExtensions
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
+        services.AddAlerts();
         return builder;
     }
 
@@ -63,6 +65,7 @@ internal static class LocalApiExtensions
         app.MapStatsEndpoints();
         app.MapOpenApi();
         app.MapStreamEndpoints();
+        app.MapAlerts();
         return app;
     }
 }
