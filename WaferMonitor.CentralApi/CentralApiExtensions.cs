@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using WaferMonitor.CentralApi.Alerts;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
@@ -36,6 +37,7 @@ internal static class CentralApiExtensions
         app.MapSitesEndpoints();
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
+        app.MapAlertsEndpoints();
         return app;
     }
 }
