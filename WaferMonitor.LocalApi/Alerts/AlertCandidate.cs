@@ -30,11 +30,16 @@ internal sealed record AlertCandidate(AlertRule Rule, SortedDictionary<string, s
 /// <summary>Readable durations and the annotation templates.</summary>
 internal static class AlertText
 {
-    public static string Duration(TimeSpan span) =>
-        span.TotalSeconds < 120 ? $"{span.TotalSeconds:0}s"
-        : span.TotalMinutes < 120 ? $"{span.TotalMinutes:0}m"
-        : span.TotalHours < 48 ? $"{Math.Floor(span.TotalHours):0}h{span.Minutes:00}m"
-        : $"{Math.Floor(span.TotalDays):0}d{span.Hours:00}h";
+    /// <summary>The two largest non-zero units: <c>45s</c>, <c>11m</c>, <c>1h</c>, <c>2h30m</c>, <c>3d4h</c>.</summary>
+    public static string Duration(TimeSpan span)
+    {
+        var seconds = (long)Math.Floor(Math.Max(0, span.TotalSeconds));
+        if (seconds == 0)
+            return span > TimeSpan.Zero ? $"{span.TotalMilliseconds:0}ms" : "0s";
+        (long Amount, string Unit)[] parts = [(seconds / 86400, "d"), (seconds / 3600 % 24, "h"), (seconds / 60 % 60, "m"), (seconds % 60, "s")];
+        var first = Array.FindIndex(parts, p => p.Amount > 0);
+        return string.Concat(parts.Skip(first).Take(2).Where(p => p.Amount > 0).Select(p => $"{p.Amount}{p.Unit}"));
+    }
 
     public static string Number(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
