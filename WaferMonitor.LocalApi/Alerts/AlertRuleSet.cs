@@ -143,7 +143,7 @@ public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
                 return $"no default rule '{name}'; a custom rule needs a Kind ({string.Join(", ", AlertKinds.Custom)})";
             if (!AlertKinds.Custom.Contains(o.Kind))
                 return $"Kind '{o.Kind}' is not one of {string.Join(", ", AlertKinds.Custom)}";
-            if (o.Threshold is null)
+            if (o.Threshold is null && o.Kind != AlertKinds.ErrorMatching)
                 return "Threshold is required";
             rule = new AlertRule(name, o.Kind, IsDefault: false, Enabled: true, "warning", TimeSpan.Zero, null, TimeSpan.FromMinutes(15),
                 MinJobs: o.Kind == AlertKinds.FailureRate ? 5 : 0, Metric: null, App: null, BusinessKey: null, EntityType: "job", Pattern: null,
