@@ -41,7 +41,8 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
 
     /// <param name="webhook">Where every notification goes (one group per alert, sent at once, resolved ones too).</param>
     /// <param name="port">A fixed port (to start it where a LocalApi already points), else a free one.</param>
-    public static async Task<AlertmanagerProcess> StartAsync(Uri webhook, int? port = null)
+    /// <param name="groupBy">The route's <c>group_by</c>; by default every alert is a group of its own.</param>
+    public static async Task<AlertmanagerProcess> StartAsync(Uri webhook, int? port = null, string groupBy = "['...']")
     {
         var binary = Installed() ?? throw new InvalidOperationException($"{Binary} is not installed (sudo apt-get install -y prometheus-alertmanager)");
         var directory = Path.Combine(Path.GetTempPath(), "wm-am-" + Guid.NewGuid().ToString("N")[..8]);
@@ -50,9 +51,9 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         await File.WriteAllTextAsync(config, $"""
             route:
               receiver: test-webhook
-              group_by: ['...']
-              group_wait: 0s
-              group_interval: 1s
+              group_by: {groupBy}
+              group_wait: 1s
+              group_interval: 2s
               repeat_interval: 1h
             receivers:
               - name: test-webhook

@@ -429,4 +429,37 @@ public sealed class AlertsTests(FabFixture fab)
         foreach (var bad in new[] { "state=burning", "severity=loud", "limit=0", "cursor=nope", "from=yesterday" })
             Assert.Equal(HttpStatusCode.BadRequest, (await localApi.GetAsync($"/v1/alerts?{bad}")).StatusCode);
     }
+
+    [Fact]
+    public async Task Ten_thousand_long_running_jobs_make_a_bounded_number_of_grouped_notifications()
+    {
+        await using var webhook = await WebhookReceiver.StartAsync();
+        await using var alertmanager = await AlertmanagerProcess.StartAsync(webhook.Url, groupBy: "[alertname, site]");
+        await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: FastAlerts(alertmanager.Url, new()
+        {
+            ["Alerts__EvaluationInterval"] = "1s",
+        }));
+        using var localApi = rig.Client("localapi");
+        var started = DateTimeOffset.UtcNow.AddHours(-2);
+        var app = App("flood-app");
+        foreach (var chunk in Enumerable.Range(0, 10_000).Chunk(1000))
+        {
+            var batch = chunk.Select(i => Events.Job(Guid.NewGuid(), EventKinds.Started, started, site: rig.Site, businessKey: $"LOT-{i:D5}", app: app)).ToList();
+            Assert.Equal(1000, (await Events.PostBatchAsync(localApi, batch)).Accepted);
+        }
+
+        await Events.Eventually(async () => (await localApi.GetFromJsonAsync<JsonElement>("/v1/alerts?rule=long_running_job&state=firing&limit=10000"))
+            .GetProperty("count").GetInt32() == 10_000, "10,000 firing alerts", TimeSpan.FromSeconds(90));
+        await Events.Eventually(async () => (await alertmanager.AlertsAsync()).Count(a =>
+            a.GetProperty("labels").GetProperty("alertname").GetString() == "long_running_job") == 10_000, "10,000 alerts in Alertmanager", TimeSpan.FromSeconds(90));
+        await Events.Eventually(() => Task.FromResult(webhook.Payloads.Any(p => p.GetProperty("alerts").GetArrayLength() == 10_000)),
+            "one notification listing all 10,000 lots", TimeSpan.FromSeconds(60));
+
+        var notifications = webhook.Payloads.Where(p => p.GetProperty("groupLabels").GetProperty("alertname").GetString() == "long_running_job").ToList();
+        Assert.InRange(notifications.Count, 1, 12);
+        var lots = notifications.Last().GetProperty("alerts").EnumerateArray()
+            .Select(a => a.GetProperty("labels").GetProperty("business_key").GetString()).ToHashSet();
+        Assert.Equal(10_000, lots.Count);
+        Assert.Contains("LOT-09999", lots);
+    }
 }
