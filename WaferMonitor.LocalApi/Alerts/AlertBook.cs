@@ -130,7 +130,11 @@ internal sealed class AlertBook
             foreach (var alert in sent)
             {
                 if (alert.State == TrackedAlert.Resolved)
-                    unsentResolved.Remove(alert.Fingerprint);
+                {
+                    // Unless the fingerprint fired and resolved again meanwhile: that episode is still to be sent.
+                    if (unsentResolved.TryGetValue(alert.Fingerprint, out var resolved) && resolved.Id == alert.Id)
+                        unsentResolved.Remove(alert.Fingerprint);
+                }
                 else if (open.TryGetValue(alert.Fingerprint, out var current) && current.Id == alert.Id)
                     open[alert.Fingerprint] = current with { LastNotifiedAt = at };
             }
