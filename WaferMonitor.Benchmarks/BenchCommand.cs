@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace WaferMonitor.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project WaferMonitor.Benchmarks -- [sidecar|ingest|queries|ui|central|parquet|archive|all]</c>:
+/// <c>dotnet run -c Release --project WaferMonitor.Benchmarks -- [sidecar|ingest|queries|ui|central|parquet|archive|alerts|all]</c>:
 /// starts a fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything.
 /// </summary>
 internal static class BenchCommand
@@ -12,10 +12,10 @@ internal static class BenchCommand
     {
         var which = new Argument<string>("benchmark")
         {
-            Description = "sidecar, ingest, queries, ui, central, parquet, archive or all",
+            Description = "sidecar, ingest, queries, ui, central, parquet, archive, alerts or all",
             DefaultValueFactory = _ => "all",
         };
-        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "ui", "central", "parquet", "archive", "all");
+        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "ui", "central", "parquet", "archive", "alerts", "all");
         var events = new Option<int>("--events") { Description = "Events per ingest measurement", DefaultValueFactory = _ => 200_000 };
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set", DefaultValueFactory = _ => 1_000_000 };
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
@@ -30,7 +30,7 @@ internal static class BenchCommand
                 await ParquetBenchmark.RunAsync(parse.GetValue(rows), output, cancellationToken);
             if (Runs("archive"))
                 await ArchiveBenchmark.RunAsync(parse.GetValue(events), output, cancellationToken);
-            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("ui") && !Runs("central"))
+            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("ui") && !Runs("central") && !Runs("alerts"))
                 return 0;
             await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
             if (Runs("sidecar"))
@@ -43,6 +43,8 @@ internal static class BenchCommand
                 await QueryBenchmark.RunAsync(fab, parse.GetValue(jobs), output, cancellationToken);
             if (Runs("ui"))
                 await UiBenchmark.RunAsync(fab, parse.GetValue(jobs), output, cancellationToken);
+            if (Runs("alerts"))
+                await AlertsBenchmark.RunAsync(fab, parse.GetValue(jobs), output, cancellationToken);
             return 0;
         });
         return command;

@@ -113,7 +113,7 @@ internal static class QueryBenchmark
         await checkpoint.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task LoadAsync(string connectionString, int jobs, CancellationToken cancellationToken)
+    internal static async Task LoadAsync(string connectionString, int jobs, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString + ";Command Timeout=0");
         await connection.OpenAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using WaferMonitor.CentralApi.Alerts;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
@@ -39,6 +40,7 @@ internal static class CentralApiExtensions
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
         app.MapCentralPages();
+        app.MapAlertsEndpoints();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WaferMonitor.LocalApi.Alerts;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Queries;
@@ -57,6 +58,7 @@ internal static class LocalApiExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
         services.AddIntegrations();
         services.AddOperatorPages();
+        services.AddAlerts();
         return builder;
     }
 
@@ -68,6 +70,7 @@ internal static class LocalApiExtensions
         app.MapOpenApi();
         app.MapStreamEndpoints();
         app.MapSitePages();
+        app.MapAlerts();
         return app;
     }
 }

@@ -3,6 +3,7 @@ using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Sidecar.Forwarding;
+using WaferMonitor.Sidecar.Heartbeat;
 using WaferMonitor.Sidecar.Ingest;
 using WaferMonitor.Sidecar.Spool;
 
@@ -28,6 +29,8 @@ internal static class SidecarExtensions
         // a retry or breaker underneath would multiply a poison batch's attempts and stall the other lanes with it.
         services.AddHttpClientWithoutResilience(Forwarder.HttpClientName, Forwarder.AttemptTimeout);
         services.AddHostedService<Forwarder>();
+        services.AddHttpClientWithoutResilience(HeartbeatReporter.HttpClientName, TimeSpan.FromSeconds(10));
+        services.AddHostedService<HeartbeatReporter>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
         services.AddSingleton<IHealthzFields, SpoolHealthzFields>();
         return builder;

@@ -15,6 +15,13 @@ public sealed class SidecarOptions
     /// <summary>Where LocalApi is: a URL, or a service-discovery name such as <c>http://localapi-fab1</c>.</summary>
     [Required, Url]
     public string LocalApiUrl { get; set; } = "http://localhost:18000";
+
+    /// <summary>How often this Sidecar reports its spool to LocalApi (<c>0s</c>: never).</summary>
+    public Duration HeartbeatInterval { get; set; } = Duration.FromSeconds(15);
+
+    /// <summary>The name this Sidecar reports under; unique among one site's Sidecars. The machine name when unset.</summary>
+    [RegularExpression("^[A-Za-z0-9._:-]{1,200}$", ErrorMessage = "must be 1-200 letters, digits, '.', '_', '-' or ':'")]
+    public string? NodeName { get; set; }
 }
 
 /// <summary>Bound from <c>Spool</c>.</summary>

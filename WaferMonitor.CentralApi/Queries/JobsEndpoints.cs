@@ -21,7 +21,7 @@ internal static class JobsEndpoints
         return routes;
     }
 
-    private static async Task<IResult> ListAsync(
+    internal static async Task<IResult> ListAsync(
         HttpContext context, string path, SiteDirectory sites, ResponseCache cache, FanOut fanOut, MergedListing listing, CentralOptions options)
     {
         var (selection, error) = SiteSelection.Parse(context.Request, sites);

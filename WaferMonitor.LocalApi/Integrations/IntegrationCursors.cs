@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace WaferMonitor.LocalApi.Integrations;
 
-/// <summary>Each integration's place in the event log, in <c>integration_cursor</c> (migration 0010).</summary>
+/// <summary>Each integration's place in the event log, in <c>integration_cursor</c> (migration 0011).</summary>
 internal sealed class IntegrationCursors(NpgsqlDataSource dataSource)
 {
     /// <summary>
