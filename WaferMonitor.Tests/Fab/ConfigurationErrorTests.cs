@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using WaferMonitor.Rigs;
+using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.Fab;
 
@@ -17,37 +16,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("Archiver", "", "Archiver:SiteId")]
     public async Task A_bad_setting_stops_the_service_with_one_line_naming_the_key(string service, string environment, string key)
     {
-        var info = new ProcessStartInfo(ProjectResource.DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        info.ArgumentList.Add(ProjectResource.ServiceAssemblyPath(service));
-        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        foreach (var setting in environment.Split('|', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var separator = setting.IndexOf('=', StringComparison.Ordinal);
-            info.Environment[setting[..separator]] = setting[(separator + 1)..];
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
-
-        Assert.Equal(2, process.ExitCode);
-        var error = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var error = await StartupErrors.OneLineAsync(service, environment);
         Assert.Contains("configuration error", error);
         Assert.Contains(key, error);
-        Assert.Empty(await stdout);
     }
 }

@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using WaferMonitor.Rigs;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Integrations.Sinks;
 using WaferMonitor.LocalApi.Streaming;
@@ -128,40 +126,9 @@ public sealed class IntegrationSinkTests
     [InlineData("Integrations__RetryMaxDelay=72:00:00", "Integrations:RetryMaxDelay")]
     public async Task A_bad_integration_setting_stops_local_api_with_one_line_naming_the_key(string environment, string key)
     {
-        var info = new ProcessStartInfo(ProjectResource.DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        info.ArgumentList.Add(ProjectResource.ServiceAssemblyPath("LocalApi"));
-        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        info.Environment["LocalApi__SiteId"] = "fab1";
-        info.Environment["ConnectionStrings__monitor"] = "Host=127.0.0.1;Port=1";
-        foreach (var setting in environment.Split('|'))
-        {
-            var separator = setting.IndexOf('=', StringComparison.Ordinal);
-            info.Environment[setting[..separator]] = setting[(separator + 1)..];
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
-
-        Assert.Equal(2, process.ExitCode);
-        var error = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var error = await StartupErrors.OneLineAsync("LocalApi", "LocalApi__SiteId=fab1|ConnectionStrings__monitor=Host=127.0.0.1;Port=1|" + environment);
         Assert.Contains("configuration error", error);
         Assert.Contains(key, error);
-        Assert.Empty(await stdout);
     }
 
     private static IntegrationEvent Terminal(long seq, string app = "etch-a", DateTimeOffset? at = null, string kind = EventKinds.Finished,
