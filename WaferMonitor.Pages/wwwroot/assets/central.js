@@ -13,24 +13,8 @@
     refreshNow();
   });
 
-  const charts = {};
-  function chart(id, type, stacked) {
-    if (charts[id]) return charts[id];
-    const grid = { color: WM.cssVar('--line') };
-    const ticks = { color: WM.cssVar('--muted') };
-    charts[id] = new Chart(document.getElementById(id), {
-      type,
-      data: { labels: [], datasets: [] },
-      options: {
-        animation: false, maintainAspectRatio: false, responsive: true, indexAxis: type === 'bar' ? 'y' : 'x',
-        plugins: { legend: { labels: { color: WM.cssVar('--fg'), boxWidth: 12 } } },
-        scales: { x: { grid, ticks, stacked, beginAtZero: true }, y: { grid, ticks, stacked, beginAtZero: true } },
-      },
-    });
-    return charts[id];
-  }
   let last = null;
-  document.addEventListener('wm-theme', () => { for (const id of Object.keys(charts)) { charts[id].destroy(); delete charts[id]; } if (last) render(...last); });
+  const chart = WM.chartMaker(() => { if (last) render(...last); });
 
   function render(sites, stats, spanMs) {
     last = [sites, stats, spanMs];
@@ -63,7 +47,7 @@
     }));
 
     const answered = sites.filter((s) => stats.sites?.[s.site_id]);
-    const bySite = chart('chart-sites', 'bar', true);
+    const bySite = chart('chart-sites', 'bar', { stacked: true, horizontal: true, xFromZero: true });
     bySite.data.labels = answered.map((s) => s.site_id);
     bySite.data.datasets = WM.statuses.map((status) => ({
       label: status, data: answered.map((s) => stats.sites[s.site_id].counts[status]), backgroundColor: WM.statusColor(status),
@@ -72,7 +56,7 @@
 
     const starts = [...new Set(answered.flatMap((s) => stats.sites[s.site_id].buckets.map((b) => b.start)))].sort();
     const palette = ['--accent', '--status-succeeded', '--status-degraded', '--status-failed', '--status-canceled', '--status-running'];
-    const overTime = chart('chart-throughput', 'line', false);
+    const overTime = chart('chart-throughput', 'line', { xFromZero: true });
     overTime.data.labels = starts.map((start) => WM.formatShort(new Date(start)));
     overTime.data.datasets = answered.map((s, i) => {
       const byStart = new Map(stats.sites[s.site_id].buckets.map((b) => [b.start, WM.statuses.reduce((sum, st) => sum + b[st], 0)]));

@@ -169,6 +169,28 @@ const WM = (() => {
     addEventListener('pagehide', () => source?.close());
   }
 
+  // Charts are made once and updated in place without animation, so nothing moves when data arrives; a theme change
+  // remakes them in the new colours and calls redraw.
+  function chartMaker(redraw) {
+    const charts = {};
+    document.addEventListener('wm-theme', () => { for (const id of Object.keys(charts)) { charts[id].destroy(); delete charts[id]; } redraw(); });
+    return (id, type, { stacked = false, horizontal = false, xFromZero = false } = {}) => {
+      if (charts[id]) return charts[id];
+      const grid = { color: cssVar('--line') };
+      const ticks = { color: cssVar('--muted') };
+      charts[id] = new Chart(document.getElementById(id), {
+        type,
+        data: { labels: [], datasets: [] },
+        options: {
+          animation: false, maintainAspectRatio: false, responsive: true, indexAxis: horizontal ? 'y' : 'x',
+          plugins: { legend: { labels: { color: cssVar('--fg'), boxWidth: 12 } } },
+          scales: type === 'doughnut' ? {} : { x: { grid, ticks, stacked, beginAtZero: xFromZero }, y: { grid, ticks, stacked, beginAtZero: true } },
+        },
+      });
+      return charts[id];
+    };
+  }
+
   function showError(message) {
     const banner = document.getElementById('error');
     if (!banner) return;
@@ -177,5 +199,5 @@ const WM = (() => {
   }
 
   return { config, statuses, url, getJson, time, formatTime, formatShort, el, number, percent, duration, badge, cssVar, statusColor,
-    rangeMs, bucketFor, autoRefresh, throttle, live, showError };
+    rangeMs, bucketFor, autoRefresh, throttle, live, chartMaker, showError };
 })();

@@ -144,24 +144,7 @@
     renderJobs(await WM.getJson('/v1/jobs', { ...filterParams(), limit: state.limit, cursor: state.cursor }));
   }
 
-  // Charts are made once and updated in place without animation, so nothing moves when data arrives.
-  const charts = {};
-  function chart(id, type, options = {}) {
-    if (charts[id]) return charts[id];
-    const grid = { color: WM.cssVar('--line') };
-    const ticks = { color: WM.cssVar('--muted') };
-    charts[id] = new Chart(document.getElementById(id), {
-      type,
-      data: { labels: [], datasets: [] },
-      options: {
-        animation: false, maintainAspectRatio: false, responsive: true,
-        plugins: { legend: { labels: { color: WM.cssVar('--fg'), boxWidth: 12 } } },
-        scales: type === 'doughnut' ? {} : { x: { grid, ticks, stacked: options.stacked }, y: { grid, ticks, stacked: options.stacked, beginAtZero: true } },
-      },
-    });
-    return charts[id];
-  }
-  document.addEventListener('wm-theme', () => { for (const id of Object.keys(charts)) { charts[id].destroy(); delete charts[id]; } if (lastStats) renderStats(lastStats); });
+  const chart = WM.chartMaker(() => { if (lastStats) renderStats(lastStats); });
 
   let lastStats = null;
   function renderStats(stats) {
