@@ -1,15 +1,19 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Alerts;
+using WaferMonitor.Rigs;
+using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Benchmarks;
 
 /// <summary>
 /// Issue 25: one evaluation round of the default alert rules on a large site — LocalApi's own evaluator, run here against
 /// the bench site's database so each round can be timed alone. Beside it, the baseline a table-scanning rule would
-/// cost: one count of stalled jobs with index scans turned off.
+/// cost: one count of stalled jobs with index scans turned off. Then the time a failing lot takes to reach a webhook.
 /// </summary>
 internal static class AlertsBenchmark
 {
@@ -85,6 +89,68 @@ internal static class AlertsBenchmark
             await reset.ExecuteNonQueryAsync(cancellationToken);
         }
         output.WriteLine($"{"baseline: stalled jobs by scanning the job table",-48} {Measure.Summary(scans)}");
+
+        await DeliveryAsync(fab, output, cancellationToken);
+    }
+
+    private const int FailingLots = 10;
+
+    /// <summary>
+    /// From the Sidecar acknowledging a failing lot's last event to the webhook receiving the alert that names that lot,
+    /// through LocalApi, one evaluation round and Alertmanager. Beside it, the floor the configuration sets: the
+    /// evaluation interval plus Alertmanager's <c>group_wait</c>.
+    /// </summary>
+    private static async Task DeliveryAsync(BenchFab fab, TextWriter output, CancellationToken cancellationToken)
+    {
+        output.WriteLine("== alerts: a failing lot's last acknowledged event → webhook, through Alertmanager ==");
+        if (fab.Alerts is not { } alerts)
+        {
+            output.WriteLine($"skipped: {AlertmanagerProcess.Binary} is not installed");
+            return;
+        }
+        using var sidecar = fab.Client($"sidecar-{BenchFab.OtherSite}");
+        var app = new AppRef(Guid.NewGuid(), "bench-etch", "1.0.0");
+        var times = new List<double>();
+        for (var i = 0; i < FailingLots; i++)
+        {
+            var lot = $"FAIL-{Guid.NewGuid().ToString("N")[..8]}";
+            var body = JsonSerializer.SerializeToUtf8Bytes(FailingLot(app, lot), WireJson.Options);
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await sidecar.PostAsync("/v1/ingest/events:batch", content, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var acknowledged = Stopwatch.GetTimestamp();
+            var deadline = TimeSpan.FromMinutes(1);
+            while (!alerts.Webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("business_key") == lot))
+            {
+                if (Stopwatch.GetElapsedTime(acknowledged) > deadline)
+                    throw new TimeoutException($"no alert for {lot} reached the webhook within {deadline.TotalSeconds} s");
+                await Task.Delay(10, cancellationToken);
+            }
+            times.Add(Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
+        }
+        output.WriteLine($"{"ack → webhook, one lot at a time",-48} {Measure.Summary(times)}");
+        output.WriteLine($"{"floor: evaluation interval + group_wait",-48} {(alerts.EvaluationInterval + AlertmanagerProcess.GroupWait).TotalMilliseconds:0} ms");
+    }
+
+    /// <summary>A lot of 25 wafers whose job ends in an error after its wafers finished.</summary>
+    private static List<WireEvent> FailingLot(AppRef app, string lot)
+    {
+        var jobId = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var site = BenchFab.OtherSite;
+        var events = new List<WireEvent> { new(Guid.NewGuid().ToString(), site, app, new EntityRef(EntityTypes.Job, jobId, null, lot, null),
+            new EventBody(EventKinds.Started, at, EntityStatuses.Running, null, null)) };
+        for (var wafer = 1; wafer <= 25; wafer++)
+        {
+            var subjob = new EntityRef(EntityTypes.Subjob, Guid.NewGuid(), jobId, null, $"wafer-{wafer:D2}");
+            events.Add(new(Guid.NewGuid().ToString(), site, app, subjob, new EventBody(EventKinds.Started, at = at.AddSeconds(1), EntityStatuses.Running, null, null)));
+            events.Add(new(Guid.NewGuid().ToString(), site, app, subjob, new EventBody(EventKinds.Finished, at = at.AddSeconds(5), EntityStatuses.Succeeded, null, null)));
+        }
+        events.Add(new(Guid.NewGuid().ToString(), site, app, new EntityRef(EntityTypes.Job, jobId, null, lot, null),
+            new EventBody(EventKinds.Error, at.AddSeconds(1), EntityStatuses.Failed, null,
+                JsonSerializer.SerializeToElement(new { error_type = "EndpointNotReached", error = "etch endpoint not detected" }))));
+        return events;
     }
 
     private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)

@@ -13,13 +13,29 @@ internal sealed class BenchFab : IAsyncDisposable
     public const string OtherSite = "bench2";
     private readonly string stateDirectory;
 
-    private BenchFab(string stateDirectory, DistributedApplication app)
+    private BenchFab(string stateDirectory, DistributedApplication app, AlertDelivery? alerts)
     {
         this.stateDirectory = stateDirectory;
         App = app;
+        Alerts = alerts;
     }
 
     public DistributedApplication App { get; }
+
+    /// <summary>
+    /// The second site's alert path — an Alertmanager notifying a webhook here — or null when Alertmanager is not
+    /// installed. Only that site evaluates quickly, so the first site's measurements do not share the CPU with it.
+    /// </summary>
+    public AlertDelivery? Alerts { get; }
+
+    public sealed record AlertDelivery(AlertmanagerProcess Alertmanager, WebhookReceiver Webhook, TimeSpan EvaluationInterval) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Alertmanager.DisposeAsync();
+            await Webhook.DisposeAsync();
+        }
+    }
     public string StateDirectory => stateDirectory;
     public string ConnectionString => App.Get<DatabaseResource>($"monitor-{Site}").ConnectionString;
 
@@ -27,13 +43,22 @@ internal sealed class BenchFab : IAsyncDisposable
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
         output.WriteLine($"starting a two-site fab in {stateDirectory} …");
-        var app = Declare(stateDirectory, postgres).Build(TextWriter.Null, quiet: true);
+        AlertDelivery? alerts = null;
+        if (AlertmanagerProcess.Installed() is not null)
+        {
+            var webhook = await WebhookReceiver.StartAsync();
+            alerts = new AlertDelivery(await AlertmanagerProcess.StartAsync(webhook.Url), webhook, TimeSpan.FromSeconds(1));
+        }
+        var app = Declare(stateDirectory, postgres, alerts).Build(TextWriter.Null, quiet: true);
         await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
-        return new BenchFab(stateDirectory, app);
+        return new BenchFab(stateDirectory, app, alerts);
     }
 
+    /// <summary>The rule the alert delivery measurement fires: any job that failed with an error names its lot.</summary>
+    public const string FailedLotRule = "failed_lot";
+
     /// <summary>The AppHost's topology (PostgreSQL, S3, per site LocalApi, Sidecar and Archiver, one CentralApi) as plain processes.</summary>
-    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString)
+    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString, AlertDelivery? alerts)
     {
         var builder = new DistributedApplicationBuilder(stateDirectory);
         var postgres = builder.AddPostgres("postgres", postgresConnectionString);
@@ -57,6 +82,14 @@ internal sealed class BenchFab : IAsyncDisposable
                 .WaitFor(localApi)
                 .WithEnvironment("Archiver__SiteId", site);
             central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+            if (site == OtherSite && alerts is not null)
+            {
+                localApi.WithEnvironment("Alerts__AlertmanagerUrls__0", alerts.Alertmanager.Url.ToString())
+                    .WithEnvironment("Alerts__EvaluationInterval", $"{alerts.EvaluationInterval.TotalSeconds}s")
+                    .WithEnvironment($"Alerts__Rules__{FailedLotRule}__Kind", "error_matching")
+                    .WithEnvironment($"Alerts__Rules__{FailedLotRule}__Pattern", ".")
+                    .WithEnvironment($"Alerts__Rules__{FailedLotRule}__Severity", "critical");
+            }
         }
         foreach (var project in builder.Projects)
             project.WithEnvironment("Logging__LogLevel__Default", "Warning");
@@ -115,6 +148,8 @@ internal sealed class BenchFab : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();
+        if (Alerts is not null)
+            await Alerts.DisposeAsync();
         try
         {
             Directory.Delete(stateDirectory, recursive: true);

@@ -46,6 +46,8 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
                 valueSql: "EXTRACT(EPOCH FROM (@now - t.started_at))::float8", above: true),
             AlertKinds.SilentFor => EntitiesAsync(connection, rule, now, ct, running: true, ended: false,
                 valueSql: "EXTRACT(EPOCH FROM (@now - t.last_event_at))::float8", above: true),
+            AlertKinds.MetricAbove or AlertKinds.MetricBelow when !AlertRuleSet.ProjectedMetrics.Contains(rule.Metric) =>
+                EntitiesAsync(connection, rule, now, ct, running: false, ended: true, valueSql: DecidingEventMetric, above: rule.Kind == AlertKinds.MetricAbove),
             AlertKinds.MetricAbove => EntitiesAsync(connection, rule, now, ct, running: true, ended: true, valueSql: $"t.{rule.Metric}", above: true),
             AlertKinds.MetricBelow => EntitiesAsync(connection, rule, now, ct, running: false, ended: true, valueSql: $"t.{rule.Metric}", above: false),
             AlertKinds.ErrorMatching => EntitiesAsync(connection, rule, now, ct, running: false, ended: true, valueSql: "0::float8", above: true),
@@ -54,6 +56,15 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
             AlertKinds.SpoolBacklog or AlertKinds.SidecarSilent => SidecarsAsync(connection, rule, now, ct),
             _ => throw new InvalidOperationException($"rule kind {rule.Kind} has no evaluator"),
         };
+
+    /// <summary>
+    /// A metric the row does not keep, read from the event that decided the entity's status (its winner), found through
+    /// <c>event_entity</c> by entity id and time.
+    /// </summary>
+    private const string DecidingEventMetric = """
+        (SELECT (e.payload -> 'event' -> 'metrics' ->> @metric)::float8 FROM event e
+         WHERE e.entity_id = t.{id} AND e.at = t.winner_at AND e.idempotency_key = t.winner_key LIMIT 1)
+        """;
 
     /// <summary>
     /// Jobs and/or subjobs that are running (<paramref name="running"/>) or ended within the rule's window
@@ -75,11 +86,13 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
             var (table, idColumn, jobIdColumn, lotJoin, subKey) = entity == "job"
                 ? ("job", "t.job_id", "t.job_id", "CROSS JOIN LATERAL (SELECT t.job_key) lot", "NULL::text")
                 : ("subjob", "t.subjob_id", "t.job_id", "LEFT JOIN job lot ON lot.job_id = t.job_id", "t.sub_key");
-            var select = $"SELECT '{entity}', {idColumn}, {jobIdColumn}, t.app_name, lot.job_key, {subKey}, {valueSql} FROM {table} t {lotJoin} WHERE";
+            var value = valueSql.Replace("{id}", $"{entity}_id", StringComparison.Ordinal);
+            var filter = kindFilter.Replace("{id}", $"{entity}_id", StringComparison.Ordinal);
+            var select = $"SELECT '{entity}', {idColumn}, {jobIdColumn}, t.app_name, lot.job_key, {subKey}, {value} FROM {table} t {lotJoin} WHERE";
             if (running)
-                parts.Add($"({select} t.status = 'running' AND {kindFilter}{keyFilter} LIMIT {maxPerRule + 1})");
+                parts.Add($"({select} t.status = 'running' AND {filter}{keyFilter} LIMIT {maxPerRule + 1})");
             if (ended)
-                parts.Add($"({select} t.updated_at >= @since AND t.ended_at >= @since AND {kindFilter}{keyFilter} LIMIT {maxPerRule + 1})");
+                parts.Add($"({select} t.updated_at >= @since AND t.ended_at >= @since AND {filter}{keyFilter} LIMIT {maxPerRule + 1})");
         }
         await using var command = new NpgsqlCommand(string.Join(" UNION ", parts), connection);
         command.Parameters.AddWithValue("now", now);
@@ -87,6 +100,8 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
         command.Parameters.AddWithValue("threshold", (above ? rule.LowestThreshold : rule.HighestThreshold) ?? 0);
         if (rule.Pattern is not null)
             command.Parameters.AddWithValue("pattern", rule.Pattern);
+        if (rule.Metric is not null)
+            command.Parameters.AddWithValue("metric", rule.Metric);
         if (rule.BusinessKey is not null)
             command.Parameters.AddWithValue("business_key", rule.BusinessKey);
         var candidates = new List<AlertCandidate>();

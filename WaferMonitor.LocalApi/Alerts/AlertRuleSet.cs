@@ -58,7 +58,8 @@ public sealed record AlertRule(
 /// <summary>The default rules, merged with <c>Alerts:Rules</c> and <c>Alerts:Apps</c>; every problem named by its key.</summary>
 public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
 {
-    public static readonly string[] Metrics = ["duration_s", "cpu_user_s", "cpu_system_s", "mem_max_mb"];
+    /// <summary>The metrics a job and subjob row keeps; any other name is read from the entity's deciding (terminal) event.</summary>
+    public static readonly string[] ProjectedMetrics = ["duration_s", "cpu_user_s", "cpu_system_s", "mem_max_mb"];
     private static readonly string[] EntityTypes = ["job", "subjob", "any"];
 
     public IReadOnlyList<AlertRule> All { get; } = rules;
@@ -165,8 +166,8 @@ public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
                 return ThresholdError(rule.Kind, o.Threshold);
         }
         var metric = o.Metric ?? rule.Metric;
-        if (rule.Kind is AlertKinds.MetricAbove or AlertKinds.MetricBelow && !Metrics.Contains(metric))
-            return $"Metric '{metric}' is not one of {string.Join(", ", Metrics)}";
+        if (rule.Kind is AlertKinds.MetricAbove or AlertKinds.MetricBelow && string.IsNullOrWhiteSpace(metric))
+            return $"Metric is required for {rule.Kind}";
         var entityType = o.EntityType ?? rule.EntityType;
         if (!EntityTypes.Contains(entityType))
             return $"EntityType '{entityType}' is not one of {string.Join(", ", EntityTypes)}";

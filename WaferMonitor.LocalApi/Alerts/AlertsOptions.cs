@@ -85,7 +85,7 @@ public sealed class AlertRuleOptions
     /// <summary>failure_rate: fewest ended jobs in the window for a rate to count.</summary>
     public int? MinJobs { get; set; }
 
-    /// <summary>metric_*: <c>duration_s</c>, <c>cpu_user_s</c>, <c>cpu_system_s</c> or <c>mem_max_mb</c>.</summary>
+    /// <summary>metric_*: any metric name events carry, e.g. <c>duration_s</c>, <c>mem_max_mb</c> or an app's own.</summary>
     public string? Metric { get; set; }
 
     /// <summary>App name glob (<c>*</c>, <c>?</c>).</summary>

@@ -1,4 +1,5 @@
 using WaferMonitor.LocalApi.Alerts;
+using WaferMonitor.Rigs;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -91,8 +92,9 @@ public sealed class AlertRuleSetTests
     {
         Assert.Contains(AlertRuleSet.Build(new AlertsOptions { Rules = new() { ["high_memory"] = new() { Severity = "loud" } } }).Errors,
             e => e.Key == "Rules:high_memory" && e.Error.Contains("Severity 'loud'"));
-        Assert.Contains(AlertRuleSet.Build(new AlertsOptions { Rules = new() { ["m"] = new() { Kind = "metric_above", Threshold = "1", Metric = "volts" } } }).Errors,
-            e => e.Key == "Rules:m" && e.Error.Contains("Metric 'volts'"));
+        Assert.Contains(AlertRuleSet.Build(new AlertsOptions { Rules = new() { ["m"] = new() { Kind = "metric_above", Threshold = "1" } } }).Errors,
+            e => e.Key == "Rules:m" && e.Error.Contains("Metric is required"));
+        Assert.Empty(AlertRuleSet.Build(new AlertsOptions { Rules = new() { ["m"] = new() { Kind = "metric_above", Threshold = "1", Metric = "volts" } } }).Errors);
         Assert.Contains(AlertRuleSet.Build(new AlertsOptions { Rules = new() { ["m"] = new() { Kind = "silent_for", Threshold = "1m", BusinessKey = "(" } } }).Errors,
             e => e.Key == "Rules:m" && e.Error.Contains("not a regular expression"));
         Assert.Contains(AlertRuleSet.Build(new AlertsOptions { Apps = new() { ["etch-*"] = new() { ["long_running_job"] = "soon" } } }).Errors,
@@ -113,7 +115,7 @@ public sealed class AlertRuleSetTests
     [AmtoolFact]
     public async Task The_example_alertmanager_configuration_passes_amtool()
     {
-        var amtool = AlertmanagerProcess.FindOnPath("amtool")!;
+        var amtool = ExecutableResource.FindOnPath("amtool")!;
         var file = Path.Combine(RepositoryRoot(), "deploy", "alertmanager", "alertmanager.yml");
         var info = new System.Diagnostics.ProcessStartInfo(amtool, ["check-config", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = System.Diagnostics.Process.Start(info)!;
@@ -139,7 +141,7 @@ public sealed class AmtoolFactAttribute : FactAttribute
 {
     public AmtoolFactAttribute()
     {
-        if (AlertmanagerProcess.FindOnPath("amtool") is null)
+        if (ExecutableResource.FindOnPath("amtool") is null)
             Skip = "amtool is not installed (sudo apt-get install -y prometheus-alertmanager): deploy/alertmanager/alertmanager.yml was not checked";
     }
 }

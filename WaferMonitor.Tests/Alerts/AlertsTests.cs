@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using WaferMonitor.Rigs;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 
@@ -343,6 +344,11 @@ public sealed class AlertsTests(FabFixture fab)
             ["Alerts__Rules__slow_recipe__Severity"] = "info",
             ["Alerts__Rules__slow_recipe__Labels__team"] = "etch",
             ["Alerts__Rules__slow_recipe__Summary"] = "{business_key} took {value} s",
+            ["Alerts__Rules__weak_vacuum__Kind"] = "metric_below",
+            ["Alerts__Rules__weak_vacuum__Metric"] = "chuck_vacuum_kpa",
+            ["Alerts__Rules__weak_vacuum__Threshold"] = "40",
+            ["Alerts__Rules__weak_vacuum__EntityType"] = "subjob",
+            ["Alerts__Rules__weak_vacuum__Summary"] = "{business_key} {sub_key} held at {value} kPa",
             ["Alerts__Rules__idle_wafer__Kind"] = "metric_below",
             ["Alerts__Rules__idle_wafer__Metric"] = "cpu_user_s",
             ["Alerts__Rules__idle_wafer__Threshold"] = "0.5",
@@ -371,6 +377,8 @@ public sealed class AlertsTests(FabFixture fab)
         var waferJob = Guid.NewGuid();
         var idleWafer = Guid.NewGuid();
         var longWafer = Guid.NewGuid();
+        var weakWafer = Guid.NewGuid();
+        var firmWafer = Guid.NewGuid();
         var quietJob = Guid.NewGuid();
         var chuckJob = Guid.NewGuid();
         var events = new List<WireEvent>
@@ -382,6 +390,12 @@ public sealed class AlertsTests(FabFixture fab)
             Events.Subjob(idleWafer, waferJob, EventKinds.Finished, now, site: site, subKey: "wafer-03", status: EntityStatuses.Succeeded,
                 metrics: new() { ["cpu_user_s"] = 0.1 }),
             Events.Subjob(longWafer, waferJob, EventKinds.Started, now.AddHours(-1), site: site, subKey: "wafer-04"),
+            Events.Subjob(weakWafer, waferJob, EventKinds.Progress, now.AddSeconds(-3), site: site, subKey: "wafer-05",
+                metrics: new() { ["chuck_vacuum_kpa"] = 12 }),
+            Events.Subjob(weakWafer, waferJob, EventKinds.Finished, now, site: site, subKey: "wafer-05", status: EntityStatuses.Succeeded,
+                metrics: new() { ["chuck_vacuum_kpa"] = 35.5, ["cpu_user_s"] = 2 }),
+            Events.Subjob(firmWafer, waferJob, EventKinds.Finished, now, site: site, subKey: "wafer-06", status: EntityStatuses.Succeeded,
+                metrics: new() { ["chuck_vacuum_kpa"] = 80, ["cpu_user_s"] = 2 }),
             Events.Job(quietJob, EventKinds.Started, now.AddMinutes(-6), site: site, businessKey: "LOT-Q", app: App("quiet-tool")),
             Events.Job(chuckJob, EventKinds.Started, now.AddSeconds(-5), site: site, businessKey: "LOT-CHUCK"),
             Events.Job(chuckJob, EventKinds.Error, now, site: site, businessKey: "LOT-CHUCK", metadata: new { error_type = "ChuckVacuumLost", error = "vacuum low" }),
@@ -402,6 +416,10 @@ public sealed class AlertsTests(FabFixture fab)
         var idle = await OneAsync(localApi, "idle_wafer", "firing");
         Assert.Equal("wafer-03", Label(idle, "sub_key"));
         Assert.Equal("LOT-W", Label(idle, "business_key"));
+        // A metric the row does not keep is read from the event that decided the wafer's status, not an earlier one.
+        var weak = await OneAsync(localApi, "weak_vacuum", "firing");
+        Assert.Equal("wafer-05", Label(weak, "sub_key"));
+        Assert.Equal("LOT-W wafer-05 held at 35.5 kPa", weak.GetProperty("annotations").GetProperty("summary").GetString());
         var qaAlert = await OneAsync(localApi, "qa_failures", "firing");
         Assert.Equal("wafer-process", Label(qaAlert, "app"));
         var longAlert = await OneAsync(localApi, "long_wafer", "firing");
@@ -414,7 +432,7 @@ public sealed class AlertsTests(FabFixture fab)
 
         var rules = await localApi.GetFromJsonAsync<JsonElement>("/v1/alert-rules");
         var byName = rules.GetProperty("rules").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
-        Assert.Equal(14, byName.Count);
+        Assert.Equal(15, byName.Count);
         Assert.Equal("metric_above", byName["slow_recipe"].GetProperty("kind").GetString());
         Assert.False(byName["slow_recipe"].GetProperty("default").GetBoolean());
         Assert.Equal("50%", byName["qa_failures"].GetProperty("threshold").GetString());

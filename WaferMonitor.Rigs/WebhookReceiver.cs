@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace WaferMonitor.Tests.Alerts;
+namespace WaferMonitor.Rigs;
 
 /// <summary>One alert of an Alertmanager webhook notification: its status and labels.</summary>
 public sealed record NotifiedAlert(string Status, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations);

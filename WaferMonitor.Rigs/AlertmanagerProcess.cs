@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
-namespace WaferMonitor.Tests.Alerts;
+namespace WaferMonitor.Rigs;
 
 /// <summary>
 /// A real Alertmanager (Debian's <c>prometheus-alertmanager</c>) on a loopback port, clustering off, storage in a temporary
@@ -26,18 +24,13 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static string? Installed() => FindOnPath(Binary);
+    /// <summary>How long a new group waits for more alerts before its first notification.</summary>
+    public static readonly TimeSpan GroupWait = TimeSpan.FromSeconds(1);
 
-    public static string? FindOnPath(string binary) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, binary)).FirstOrDefault(File.Exists);
+    public static string? Installed() => ExecutableResource.FindOnPath(Binary);
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port to start it on later, where a LocalApi already points.</summary>
+    public static int FreePort() => new PortAllocator().Next();
 
     /// <param name="webhook">Where every notification goes (one group per alert, sent at once, resolved ones too).</param>
     /// <param name="port">A fixed port (to start it where a LocalApi already points), else a free one.</param>
@@ -52,7 +45,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
             route:
               receiver: test-webhook
               group_by: {groupBy}
-              group_wait: 1s
+              group_wait: {GroupWait.TotalSeconds}s
               group_interval: 2s
               repeat_interval: 1h
             receivers:
