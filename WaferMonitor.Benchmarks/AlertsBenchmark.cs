@@ -97,8 +97,8 @@ internal static class AlertsBenchmark
 
     /// <summary>
     /// From the Sidecar acknowledging a failing lot's last event to the webhook receiving the alert that names that lot,
-    /// through LocalApi, one evaluation round and Alertmanager. Beside it, the floor the configuration sets: the
-    /// evaluation interval plus Alertmanager's <c>group_wait</c>.
+    /// through LocalApi, one evaluation round and Alertmanager. Beside it, the most the configuration makes it wait: the
+    /// evaluation interval (the next round) plus Alertmanager's <c>group_wait</c>.
     /// </summary>
     private static async Task DeliveryAsync(BenchFab fab, TextWriter output, CancellationToken cancellationToken)
     {
@@ -130,7 +130,7 @@ internal static class AlertsBenchmark
             times.Add(Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
         }
         output.WriteLine($"{"ack → webhook, one lot at a time",-48} {Measure.Summary(times)}");
-        output.WriteLine($"{"floor: evaluation interval + group_wait",-48} {(alerts.EvaluationInterval + AlertmanagerProcess.GroupWait).TotalMilliseconds:0} ms");
+        output.WriteLine($"{"configured waits: evaluation interval + group_wait",-48} {(alerts.EvaluationInterval + AlertmanagerProcess.GroupWait).TotalMilliseconds:0} ms");
     }
 
     /// <summary>A lot of 25 wafers whose job ends in an error after its wafers finished.</summary>

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace WaferMonitor.Benchmarks;
+
+/// <summary>
+/// Builds a full-size site straight in its database (bulk SQL, not through the API): lots of 25 wafers spread evenly over
+/// the hot window, each wafer started and finished with metrics (every third also a progress event), a few per cent of
+/// lots failed and about one in a hundred never finished, random UUIDs for ids and idempotency keys as v2 sends them,
+/// and idempotency keys for the dedupe window beyond the hot one. Secondary indexes are dropped for the load and built
+/// again after it, as a restore would; the job and subjob rows are those ingest would have written for these events.
+/// </summary>
+internal static class ScaleSite
+{
+    public const int WafersPerLot = 25;
+
+    /// <summary>Job started and finished, 25 wafers started and finished, every third wafer one progress event.</summary>
+    public const int EventsPerLot = 2 + WafersPerLot * 2 + WafersPerLot / 3;
+
+    private static readonly string[] Apps = ["litho-expose", "etch-plasma", "cvd-deposit", "cmp-polish", "metrology-ocd"];
+
+    public static async Task BuildAsync(string connectionString, int lots, TimeSpan hotWindow, TimeSpan dedupeWindow, TextWriter output,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Command Timeout=0");
+        await connection.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'", cancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        var from = now - hotWindow;
+        await CreatePartitionsAsync(connection, DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime).AddDays(1), cancellationToken);
+        await ExecuteAsync(connection, $"""
+            INSERT INTO app (app_id, name, version)
+            SELECT ('00000000-0000-4000-8000-00000000000' || a)::uuid, n, '3.1.0'
+            FROM unnest(ARRAY['{string.Join("','", Apps)}']) WITH ORDINALITY AS t(n, a)
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
+
+        var indexes = await DropSecondaryIndexesAsync(connection, cancellationToken);
+        const int Chunks = 24;
+        var started = Stopwatch.GetTimestamp();
+        for (var chunk = 0; chunk < Chunks; chunk++)
+        {
+            var first = (long)lots * chunk / Chunks + 1;
+            var last = (long)lots * (chunk + 1) / Chunks;
+            await LoadLotsAsync(connection, first, last, lots, from, hotWindow, cancellationToken);
+            output.WriteLine($"  lots {first:N0}–{last:N0} of {lots:N0} loaded ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
+        }
+        var olderKeys = (long)(lots * (long)EventsPerLot * ((dedupeWindow - hotWindow) / hotWindow));
+        if (olderKeys > 0)
+        {
+            await ExecuteAsync(connection, $"""
+                INSERT INTO event_key (idempotency_key, ingested_at)
+                SELECT gen_random_uuid()::text, @from - (@span * g / {olderKeys}) FROM generate_series(1, {olderKeys}) g
+                """, cancellationToken, ("from", from), ("span", dedupeWindow - hotWindow));
+            output.WriteLine($"  {olderKeys:N0} idempotency keys of the dedupe window beyond the hot one ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
+        }
+        foreach (var definition in indexes)
+            await ExecuteAsync(connection, definition, cancellationToken);
+        output.WriteLine($"  {indexes.Count} secondary indexes built again ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
+        await ExecuteAsync(connection, "VACUUM ANALYZE", cancellationToken);
+        await ExecuteAsync(connection, "CHECKPOINT", cancellationToken);
+        output.WriteLine($"  vacuumed, analysed, checkpointed ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
+    }
+
+    /// <summary>Daily partitions, named and bounded as LocalApi's partition maintenance creates them.</summary>
+    private static async Task CreatePartitionsAsync(NpgsqlConnection connection, DateOnly first, DateOnly last, CancellationToken cancellationToken)
+    {
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            await ExecuteAsync(connection, $"""
+                CREATE TABLE IF NOT EXISTS event_p{day.ToString("yyyyMMdd", CultureInfo.InvariantCulture)} PARTITION OF event
+                FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')
+                """, cancellationToken);
+        }
+    }
+
+    /// <summary>The definitions of the indexes on the site's big tables that no constraint needs, after dropping them.</summary>
+    private static async Task<List<string>> DropSecondaryIndexesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var definitions = new List<(string Name, string Definition)>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+            WHERE t.relname IN ('event', 'job', 'subjob', 'event_key') AND t.relnamespace = 'public'::regnamespace
+              AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                definitions.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        foreach (var (name, _) in definitions)
+            await ExecuteAsync(connection, $"DROP INDEX {name}", cancellationToken);
+        // A partitioned table's index reads "ON ONLY event", which would build no partition's index.
+        return [.. definitions.Select(d => d.Definition.Replace(" ON ONLY ", " ON ", StringComparison.Ordinal))];
+    }
+
+    private static Task LoadLotsAsync(NpgsqlConnection connection, long first, long last, int lots, DateTimeOffset from, TimeSpan hotWindow,
+        CancellationToken cancellationToken) => ExecuteAsync(connection, $$"""
+        CREATE TEMP TABLE scale_lot ON COMMIT DROP AS
+        SELECT g, gen_random_uuid() AS job_id,
+               ('00000000-0000-4000-8000-00000000000' || (g % 5 + 1))::uuid AS app_id,
+               (ARRAY['{{string.Join("','", Apps)}}'])[g % 5 + 1] AS app_name,
+               @from + @span * g / {{lots}} AS started,
+               g % 100 = 0 AS hung,
+               (g / 7) % 30 = 0 AS failed
+        FROM generate_series({{first}}, {{last}}) g;
+
+        CREATE TEMP TABLE scale_wafer ON COMMIT DROP AS
+        SELECT l.*, w, gen_random_uuid() AS subjob_id, l.started + w * interval '60 seconds' AS wafer_started,
+               l.started + w * interval '60 seconds' + interval '50 seconds' AS wafer_ended
+        FROM scale_lot l, generate_series(1, {{WafersPerLot}}) w;
+
+        -- Every event of the chunk, in the shape LocalApi stores it (ingested when it happened, payload = the v2 event).
+        CREATE TEMP TABLE scale_event ON COMMIT DROP AS
+        SELECT gen_random_uuid()::text AS idempotency_key, app_id, app_name, g, entity_type, entity_id, parent_id, kind, at, status, sub_key, metrics,
+               metadata
+        FROM (
+            SELECT app_id, app_name, g, 'job' AS entity_type, job_id AS entity_id, NULL::uuid AS parent_id, 'started' AS kind,
+                   started AS at, 'running' AS status, NULL AS sub_key, NULL::jsonb AS metrics, '{"recipe": "R-12", "tool": "litho-07"}'::jsonb AS metadata
+            FROM scale_lot
+            UNION ALL
+            SELECT app_id, app_name, g, 'job', job_id, NULL, CASE WHEN failed THEN 'error' ELSE 'finished' END,
+                   started + interval '26 minutes', CASE WHEN failed THEN 'failed' ELSE 'succeeded' END, NULL,
+                   jsonb_build_object('duration_s', 1560, 'mem_max_mb', 640),
+                   CASE WHEN failed THEN jsonb_build_object('error_type', 'EndpointNotReached', 'error', 'endpoint not detected on chamber ' || (g % 4 + 1)) END
+            FROM scale_lot WHERE NOT hung
+            UNION ALL
+            SELECT app_id, app_name, g, 'subjob', subjob_id, job_id, 'started', wafer_started, 'running', 'wafer-' || lpad(w::text, 2, '0'), NULL, NULL
+            FROM scale_wafer
+            UNION ALL
+            SELECT app_id, app_name, g, 'subjob', subjob_id, job_id, 'progress', wafer_started + interval '25 seconds', 'running',
+                   'wafer-' || lpad(w::text, 2, '0'), jsonb_build_object('chuck_temp_c', 61.5), NULL
+            FROM scale_wafer WHERE w % 3 = 0
+            UNION ALL
+            SELECT app_id, app_name, g, 'subjob', subjob_id, job_id, 'finished', wafer_ended, 'succeeded', 'wafer-' || lpad(w::text, 2, '0'),
+                   jsonb_build_object('duration_s', 50, 'cpu_user_s', 1.1 + (w % 5) * 0.1, 'cpu_system_s', 0.1, 'mem_max_mb', 512 + w), NULL
+            FROM scale_wafer WHERE NOT hung OR w < {{WafersPerLot / 2}}
+        ) e
+        WHERE at < now();
+
+        INSERT INTO event (ingested_at, idempotency_key, site_id, app_id, entity_type, entity_id, parent_id, kind, at, status, payload)
+        SELECT at, idempotency_key, 'bench', app_id, entity_type, entity_id, parent_id, kind, at, status,
+               jsonb_build_object('idempotency_key', idempotency_key, 'site_id', 'bench',
+                   'app', jsonb_build_object('app_id', app_id, 'name', app_name, 'version', '3.1.0'),
+                   'entity', jsonb_build_object('type', entity_type, 'id', entity_id, 'parent_id', parent_id,
+                       'business_key', CASE WHEN entity_type = 'job' THEN 'LOT-' || lpad(g::text, 7, '0') END, 'sub_key', sub_key),
+                   'event', jsonb_strip_nulls(jsonb_build_object('kind', kind, 'at', at, 'status', status, 'metrics', metrics, 'metadata', metadata)))
+        FROM scale_event ORDER BY at;
+
+        INSERT INTO event_key (idempotency_key, ingested_at) SELECT idempotency_key, at FROM scale_event;
+
+        INSERT INTO job (job_id, site_id, app_id, app_name, app_version, job_key, first_started_at, first_any_at,
+                         winner_at, winner_key, winner_status, winner_duration_s, mem_max_mb, metadata, metadata_stamps, last_event_at)
+        SELECT l.job_id, 'bench', l.app_id, l.app_name, '3.1.0', 'LOT-' || lpad(l.g::text, 7, '0'), l.started, l.started,
+               e.at, e.idempotency_key, e.status, 1560, 640,
+               '{"recipe": "R-12", "tool": "litho-07"}'::jsonb || COALESCE(e.metadata, '{}'::jsonb),
+               NULL, COALESCE(e.at, LEAST(l.started + {{WafersPerLot}} * interval '60 seconds', now()))
+        FROM scale_lot l
+        LEFT JOIN scale_event e ON e.entity_id = l.job_id AND e.kind IN ('finished', 'error');
+
+        INSERT INTO subjob (subjob_id, job_id, site_id, app_id, app_name, app_version, sub_key, first_started_at, first_any_at,
+                            winner_at, winner_key, winner_status, winner_duration_s, cpu_user_s, cpu_system_s, mem_max_mb, last_event_at)
+        SELECT w.subjob_id, w.job_id, 'bench', w.app_id, w.app_name, '3.1.0', 'wafer-' || lpad(w.w::text, 2, '0'), w.wafer_started, w.wafer_started,
+               e.at, e.idempotency_key, e.status, 50, 1.1 + (w.w % 5) * 0.1, 0.1, 512 + w.w, COALESCE(e.at, w.wafer_started + interval '25 seconds')
+        FROM scale_wafer w
+        LEFT JOIN scale_event e ON e.entity_id = w.subjob_id AND e.kind = 'finished'
+        WHERE w.wafer_started < now();
+        """, cancellationToken, ("from", from), ("span", hotWindow));
+
+    /// <summary>Runs <paramref name="sql"/>; several statements run as one transaction (the chunk's temporary tables drop at its commit).</summary>
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
