@@ -25,6 +25,9 @@ public sealed record FabOptions
     /// <summary>Runs Prometheus (and Alertmanager when installed) scraping every service (<c>--prometheus</c>).</summary>
     public bool Prometheus { get; init; }
 
+    /// <summary>A JSON file of alert rules every LocalApi loads (<c>--alert-rules</c>, <c>Alerts:RulesFile</c>).</summary>
+    public string? AlertRulesFile { get; init; }
+
     /// <summary>What the fab's options leave over, for Aspire (e.g. <c>--publisher manifest --output-path x.json</c>).</summary>
     public string[] AspireArguments { get; init; } = [];
 
@@ -48,10 +51,11 @@ public static class FabCommandLine
         };
         var otlp = new Option<string?>("--otlp") { Description = "Send every service's traces, metrics and logs to this OTLP/gRPC collector instead of the dashboard" };
         var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
+        var alertRules = new Option<string?>("--alert-rules") { Description = "A JSON file of alert rules (an \"Alerts\" section) every LocalApi loads" };
         var throwaway = new Option<bool>("--throwaway-database") { Description = "Run the embedded PostgreSQL without fsync: fast, for data you will throw away" };
         var root = new RootCommand("Runs the whole local WaferMonitor fab with the Aspire dashboard. Other options go to Aspire, e.g. --publisher manifest --output-path <file>.")
         {
-            sites, postgres, s3, stateDir, otlp, prometheus, throwaway,
+            sites, postgres, s3, stateDir, otlp, prometheus, alertRules, throwaway,
         };
         root.TreatUnmatchedTokensAsErrors = false;
 
@@ -79,6 +83,9 @@ public static class FabCommandLine
         var otlpEndpoint = parse.GetValue(otlp);
         if (otlpEndpoint is not null && !IsHttpUrl(otlpEndpoint))
             return Refuse($"--otlp: '{otlpEndpoint}' must be an http(s) URL such as http://127.0.0.1:4317");
+        var alertRulesFile = parse.GetValue(alertRules) is { } rules ? Path.GetFullPath(rules) : null;
+        if (alertRulesFile is not null && !File.Exists(alertRulesFile))
+            return Refuse($"--alert-rules: {alertRulesFile} does not exist");
 
         return new FabOptions
         {
@@ -89,6 +96,7 @@ public static class FabCommandLine
             OtlpEndpoint = otlpEndpoint,
             Prometheus = parse.GetValue(prometheus),
             ThrowawayDatabase = parse.GetValue(throwaway),
+            AlertRulesFile = alertRulesFile,
             AspireArguments = [.. parse.UnmatchedTokens],
         };
     }

@@ -22,6 +22,7 @@ foreach (var site in fab.Sites)
         .WithServiceEndpoint()
         .WithReference(database, connectionName: "monitor").WaitFor(database)
         .WithAlertmanager(alertmanager)
+        .WithAlertRules(fab.AlertRulesFile)
         .WithEnvironment("LocalApi__SiteId", site)
         .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 

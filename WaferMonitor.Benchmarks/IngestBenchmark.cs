@@ -23,7 +23,7 @@ internal static class IngestBenchmark
     /// batches the runtime is still compiling the ingest path (tiered JIT: a quarter of LocalApi's CPU went to the JIT in
     /// a profile of its first 200,000 events, the rest ran partly in unoptimised code).
     /// </summary>
-    private const int WarmUpEvents = 200_000;
+    internal const int WarmUpEvents = 200_000;
 
     /// <summary>
     /// After <see cref="WarmUpEvents"/>, a path through the services is warmed up further, in rounds, until the runtime
@@ -103,7 +103,7 @@ internal static class IngestBenchmark
     /// (b) or (c): fresh events posted through <paramref name="client"/> (LocalApi answers once they are stored, the Sidecar
     /// once they are spooled); events stored per second until the site stored them all, and the CPU they took.
     /// </summary>
-    private static async Task<(double Rate, string CpuReport)> MeasureStoredAsync(
+    internal static async Task<(double Rate, string CpuReport)> MeasureStoredAsync(
         BenchFab fab, HttpClient client, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken)
     {
         var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
@@ -123,7 +123,7 @@ internal static class IngestBenchmark
     /// local) are left out. Also the bench's own (its client's) CPU per event and how busy the machine's cores were: idle
     /// cores mean the measurement waited on something other than CPU.
     /// </summary>
-    private sealed class CpuPerEvent(params (string Name, int? ProcessId)[] processes)
+    internal sealed class CpuPerEvent(params (string Name, int? ProcessId)[] processes)
     {
         private TimeSpan[] started = [];
         private IReadOnlyDictionary<int, TimeSpan>[] compilingStarted = [];
@@ -167,7 +167,7 @@ internal static class IngestBenchmark
     }
 
     /// <summary>Stores rounds of events through <paramref name="client"/> until the fab's compiling has settled.</summary>
-    private static async Task<string> SettleAsync(BenchFab fab, HttpClient client, CpuPerEvent cpu, CancellationToken cancellationToken)
+    internal static async Task<string> SettleAsync(BenchFab fab, HttpClient client, CpuPerEvent cpu, CancellationToken cancellationToken)
     {
         var compiling = 1.0;
         var rounds = 0;
@@ -182,7 +182,7 @@ internal static class IngestBenchmark
     }
 
     /// <summary>Posts <paramref name="events"/> fresh events through <paramref name="client"/> and waits until the site stored them.</summary>
-    private static async Task StoreAllAsync(BenchFab fab, HttpClient client, int events, CancellationToken cancellationToken)
+    internal static async Task StoreAllAsync(BenchFab fab, HttpClient client, int events, CancellationToken cancellationToken)
     {
         var before = await fab.NewestSeqAsync(cancellationToken);
         await Measure.PostAllAsync(client, "/v1/ingest/events:batch",

@@ -54,7 +54,8 @@ internal static class QueryBenchmark
     /// Requests before measuring: enough for .NET's tiered JIT to replace the first, unoptimised code of the path (a
     /// method is recompiled after 30 calls), so the figures are those of a service that has been running for a while.
     /// </param>
-    private static async Task ReportAsync(TextWriter output, string name, HttpClient client, Func<int, string> path,
+    /// <returns>The p95 in milliseconds.</returns>
+    internal static async Task<double> ReportAsync(TextWriter output, string name, HttpClient client, Func<int, string> path,
         CancellationToken cancellationToken, bool withAverage = false, int samples = Samples, int warmUp = 50)
     {
         for (var i = 0; i < warmUp; i++)
@@ -69,6 +70,7 @@ internal static class QueryBenchmark
         });
         var average = millis.Average();
         output.WriteLine($"{name,-50} {Measure.Summary(millis)}" + (withAverage ? $"  avg {average:0.00} ms" : ""));
+        return Measure.Percentile(millis, 0.95);
     }
 
     private static async Task<string> CursorAtDepthAsync(HttpClient client, int depth, CancellationToken cancellationToken)
@@ -99,7 +101,7 @@ internal static class QueryBenchmark
     /// as autovacuum would soon after such an insert — done here instead of competing with the measurements — so
     /// index-only scans (running jobs) see an up-to-date visibility map, and CHECKPOINT.
     /// </summary>
-    private static async Task WaitForStatsRollupsAsync(string connectionString, CancellationToken cancellationToken)
+    internal static async Task WaitForStatsRollupsAsync(string connectionString, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString + ";Command Timeout=0");
         await connection.OpenAsync(cancellationToken);

@@ -20,6 +20,7 @@ internal static class LocalApiExtensions
     public static WebApplicationBuilder AddLocalApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddAlertRulesFile();
         services.AddValidatedOptions<LocalApiOptions>(LocalApiOptions.SectionName);
         services.AddValidatedOptions<IngestOptions>(IngestOptions.SectionName);
         services.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);

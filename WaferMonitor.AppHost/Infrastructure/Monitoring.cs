@@ -35,6 +35,10 @@ public static class Monitoring
             : localApi.WithEnvironment("Alerts__AlertmanagerUrls__0",
                 ReferenceExpression.Create($"http://127.0.0.1:{alertmanager.GetEndpoint("http").Property(EndpointProperty.TargetPort)}"));
 
+    /// <summary>Points a LocalApi at the fab's alert rules file (<c>--alert-rules</c>), when one is given.</summary>
+    public static IResourceBuilder<ProjectResource> WithAlertRules(this IResourceBuilder<ProjectResource> localApi, string? rulesFile) =>
+        rulesFile is null ? localApi : localApi.WithEnvironment("Alerts__RulesFile", rulesFile);
+
     /// <summary>
     /// The installed Prometheus scraping every service and evaluating <c>deploy/prometheus/*.yml</c>, sending its alerts
     /// to the fab's Alertmanager when there is one; configured in the state directory.

@@ -40,6 +40,12 @@ public sealed class AlertsOptions : IValidatableObject
     /// <summary>Per app name glob (<c>litho-*</c>), per rule name: that rule's threshold for the matching apps.</summary>
     public Dictionary<string, Dictionary<string, string>> Apps { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A JSON file with an <c>Alerts</c> section (rules, per-app thresholds, any other key of it) layered over the
+    /// service's other settings: rules kept apart from the deployment, or one file for every site.
+    /// </summary>
+    public string? RulesFile { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (EvaluationInterval.Value <= TimeSpan.Zero)
@@ -53,6 +59,8 @@ public sealed class AlertsOptions : IValidatableObject
             if (!Uri.TryCreate(AlertmanagerUrls[i], UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
                 yield return new ValidationResult($"'{AlertmanagerUrls[i]}' is not an http(s) URL", [$"{nameof(AlertmanagerUrls)}:{i}"]);
         }
+        if (RulesFile is not null && AlertsExtensions.RulesFileProblem(RulesFile) is { } problem)
+            yield return new ValidationResult(problem, [nameof(RulesFile)]);
         var (_, errors) = AlertRuleSet.Build(this);
         foreach (var (key, error) in errors)
             yield return new ValidationResult(error, [key]);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using WaferMonitor.LocalApi.Alerts;
 using WaferMonitor.Rigs;
 using WaferMonitor.ServiceDefaults.Configuration;
@@ -110,6 +111,39 @@ public sealed class AlertRuleSetTests
             "LocalApi__SiteId=fab1|ConnectionStrings__monitor=Host=127.0.0.1;Port=1|Alerts__Rules__scrap_rate__Kind=failure_rate|Alerts__Rules__scrap_rate__Threshold=lots");
         Assert.Contains("Alerts:Rules:scrap_rate", line);
         Assert.Contains("'lots'", line);
+    }
+
+    [Theory]
+    [InlineData(null, "does not exist")]
+    [InlineData("{ \"Alerts\": { \"Rules\": ", "is not valid JSON")]
+    public async Task A_rules_file_that_is_missing_or_not_json_stops_localapi_with_one_line(string? content, string reason)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"wm-rules-{Guid.NewGuid():N}.json");
+        if (content is not null)
+            await File.WriteAllTextAsync(file, content);
+        try
+        {
+            var line = await StartupErrors.OneLineAsync("LocalApi", $"LocalApi__SiteId=fab1|ConnectionStrings__monitor=Host=127.0.0.1;Port=1|Alerts__RulesFile={file}");
+            Assert.Contains("Alerts:RulesFile", line);
+            Assert.Contains(reason, line);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_demo_rules_file_is_valid_and_names_lots_and_wafers()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(RepositoryRoot(), "examples", "alerts", "demo-rules.json")).Build();
+        var options = new AlertsOptions();
+        configuration.GetSection(AlertsOptions.SectionName).Bind(options);
+        var (rules, errors) = AlertRuleSet.Build(options);
+        Assert.Empty(errors);
+        Assert.Equal(AlertKinds.ErrorMatching, rules.All.Single(r => r.Name == "wafer_failed").Kind);
+        Assert.Equal(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(rules.All.Single(r => r.Name == "long_running_job").Threshold!.Value));
     }
 
     [AmtoolFact]

@@ -335,6 +335,12 @@ public sealed class AlertsTests(FabFixture fab)
     [Fact]
     public async Task A_custom_rule_of_each_kind_fires_with_its_labels_and_the_rules_endpoint_shows_them()
     {
+        // One rule comes from a rules file, layered over the environment's.
+        var rulesFile = Path.Combine(Path.GetTempPath(), $"wm-rules-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(rulesFile, """
+            { "Alerts": { "Rules": { "weak_vacuum": { "Kind": "metric_below", "Metric": "chuck_vacuum_kpa", "Threshold": "40",
+              "EntityType": "subjob", "Summary": "{business_key} {sub_key} held at {value} kPa" } } } }
+            """);
         await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: FastAlerts(null, new()
         {
             ["Alerts__Rules__slow_recipe__Kind"] = "metric_above",
@@ -344,11 +350,7 @@ public sealed class AlertsTests(FabFixture fab)
             ["Alerts__Rules__slow_recipe__Severity"] = "info",
             ["Alerts__Rules__slow_recipe__Labels__team"] = "etch",
             ["Alerts__Rules__slow_recipe__Summary"] = "{business_key} took {value} s",
-            ["Alerts__Rules__weak_vacuum__Kind"] = "metric_below",
-            ["Alerts__Rules__weak_vacuum__Metric"] = "chuck_vacuum_kpa",
-            ["Alerts__Rules__weak_vacuum__Threshold"] = "40",
-            ["Alerts__Rules__weak_vacuum__EntityType"] = "subjob",
-            ["Alerts__Rules__weak_vacuum__Summary"] = "{business_key} {sub_key} held at {value} kPa",
+            ["Alerts__RulesFile"] = rulesFile,
             ["Alerts__Rules__idle_wafer__Kind"] = "metric_below",
             ["Alerts__Rules__idle_wafer__Metric"] = "cpu_user_s",
             ["Alerts__Rules__idle_wafer__Threshold"] = "0.5",
@@ -368,6 +370,7 @@ public sealed class AlertsTests(FabFixture fab)
             ["Alerts__Rules__chuck_error__EntityType"] = "any",
             ["Alerts__Rules__chuck_error__Severity"] = "critical",
         }));
+        File.Delete(rulesFile);
         using var sidecar = rig.Client("sidecar");
         using var localApi = rig.Client("localapi");
         var now = DateTimeOffset.UtcNow;
