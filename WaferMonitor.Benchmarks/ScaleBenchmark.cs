@@ -135,8 +135,8 @@ internal static class ScaleBenchmark
 
     private static async Task<List<Figure>> QueriesAsync(BenchFab fab, HttpClient client, TextWriter output, CancellationToken cancellationToken)
     {
-        var lots = await ScalarsAsync(fab, "SELECT job_id::text FROM job TABLESAMPLE SYSTEM (0.1) WHERE winner_status IS NOT NULL LIMIT 60", cancellationToken);
-        var lotKeys = await ScalarsAsync(fab, "SELECT job_key FROM job TABLESAMPLE SYSTEM (0.1) LIMIT 60", cancellationToken);
+        var lots = await ScalarsAsync(fab, "SELECT job_id::text FROM job WHERE winner_status IS NOT NULL ORDER BY random() LIMIT 60", cancellationToken);
+        var lotKeys = await ScalarsAsync(fab, "SELECT job_key FROM job ORDER BY random() LIMIT 60", cancellationToken);
         var queries = new (string Name, Func<int, string> Path)[]
         {
             ("100 newest jobs", _ => "/v1/jobs?limit=100"),
@@ -231,18 +231,28 @@ internal static class ScaleBenchmark
         return new("retention: longest ingest stall", $"{during.LongestGap / 1000:0.00} s (before: {before.LongestGap / 1000:0.00} s)", "≤ 1 s", during.LongestGap <= 1000);
     }
 
-    /// <summary>Moves the archive watermark an hour and five minutes back, starts the Archiver and times it back to now.</summary>
+    /// <summary>
+    /// The Archiver's windows are whole hours, closed <c>Archiver:WindowLag</c> (5 minutes) after their end: the manifest
+    /// is set to say everything before the newest closed hour is archived, the Archiver is started and timed until that
+    /// hour is committed too.
+    /// </summary>
     private static async Task<Figure> ArchiveHourAsync(BenchFab fab, TextWriter output, CancellationToken cancellationToken)
     {
+        var closed = DateTimeOffset.UtcNow.AddMinutes(-6);
+        var target = new DateTimeOffset(closed.Year, closed.Month, closed.Day, closed.Hour, 0, 0, TimeSpan.Zero);
+        var from = target.AddHours(-1);
         await using var connection = new NpgsqlConnection(fab.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using (var rewind = new NpgsqlCommand($"""
-            DELETE FROM archive_window WHERE site_id = '{BenchFab.Site}' AND window_end > now() - interval '65 minutes';
-            INSERT INTO archive_watermark (site_id, archived_through) VALUES ('{BenchFab.Site}', now() - interval '65 minutes')
+            DELETE FROM archive_window WHERE site_id = '{BenchFab.Site}';
+            INSERT INTO archive_window (site_id, window_start, window_end, committed_at) VALUES ('{BenchFab.Site}', @from - interval '1 hour', @from, now());
+            INSERT INTO archive_watermark (site_id, archived_through) VALUES ('{BenchFab.Site}', @from)
             ON CONFLICT (site_id) DO UPDATE SET archived_through = EXCLUDED.archived_through, updated_at = now();
             """, connection))
+        {
+            rewind.Parameters.AddWithValue("from", from);
             await rewind.ExecuteNonQueryAsync(cancellationToken);
-        var target = DateTimeOffset.UtcNow.AddMinutes(-5);
+        }
         var started = Stopwatch.GetTimestamp();
         await fab.App.Get<ProjectResource>($"archiver-{BenchFab.Site}").StartAgainAsync(cancellationToken);
         await using var watermark = new NpgsqlCommand($"SELECT archived_through FROM archive_watermark WHERE site_id = '{BenchFab.Site}'", connection);
@@ -253,11 +263,12 @@ internal static class ScaleBenchmark
             await Task.Delay(200, cancellationToken);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        await using var rows = new NpgsqlCommand($"SELECT COALESCE(sum(row_count), 0)::bigint, COALESCE(sum(bytes), 0)::bigint FROM archive_window WHERE site_id = '{BenchFab.Site}' AND window_end > now() - interval '70 minutes'", connection);
+        await using var rows = new NpgsqlCommand($"SELECT row_count, bytes FROM archive_window WHERE site_id = '{BenchFab.Site}' AND window_start = @from", connection);
+        rows.Parameters.AddWithValue("from", from);
         await using var reader = await rows.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var (archived, bytes) = (reader.GetInt64(0), reader.GetInt64(1));
-        output.WriteLine($"archived {archived:N0} rows ({bytes / 1e6:0.0} MB of Parquet) in {elapsed.TotalSeconds:0.0} s, start included: {archived / elapsed.TotalSeconds:N0} rows/s");
+        output.WriteLine($"archived {from:HH:mm}–{target:HH:mm}: {archived:N0} rows ({bytes / 1e6:0.0} MB of Parquet) in {elapsed.TotalSeconds:0.0} s from the Archiver's start, {archived / elapsed.TotalSeconds:N0} rows/s");
         return new("archiver: an hour's window", $"{elapsed.TotalSeconds:0.0} s ({archived:N0} rows)", "(context)", null);
     }
 
