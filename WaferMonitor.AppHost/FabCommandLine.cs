@@ -83,14 +83,14 @@ public static class FabCommandLine
         var otlpEndpoint = parse.GetValue(otlp);
         if (otlpEndpoint is not null && !IsHttpUrl(otlpEndpoint))
             return Refuse($"--otlp: '{otlpEndpoint}' must be an http(s) URL such as http://127.0.0.1:4317");
-        var alertRulesFile = parse.GetValue(alertRules) is { } rules ? Path.GetFullPath(rules) : null;
+        var alertRulesFile = parse.GetValue(alertRules) is { } rules ? FromRepositoryRoot(rules) : null;
         if (alertRulesFile is not null && !File.Exists(alertRulesFile))
             return Refuse($"--alert-rules: {alertRulesFile} does not exist");
 
         return new FabOptions
         {
             Sites = siteList,
-            StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
+            StateDirectory = FromRepositoryRoot(parse.GetValue(stateDir)!),
             PostgresConnectionString = connectionString,
             S3Endpoint = s3Endpoint,
             OtlpEndpoint = otlpEndpoint,
@@ -100,6 +100,12 @@ public static class FabCommandLine
             AspireArguments = [.. parse.UnmatchedTokens],
         };
     }
+
+    /// <summary>
+    /// A relative path is taken from the repository root, where the README's commands run: <c>dotnet run --project</c>
+    /// starts the AppHost in its project directory, so the shell's directory is not known here.
+    /// </summary>
+    private static string FromRepositoryRoot(string path) => Path.GetFullPath(path, RepositoryLayout.Root);
 
     private static FabOptions? Refuse(string line)
     {

@@ -5,7 +5,7 @@ namespace WaferMonitor.Tests.Fab;
 public sealed class FabCommandLineTests
 {
     [Fact]
-    public void Alert_rules_must_name_an_existing_file_and_are_passed_on_as_a_full_path()
+    public void Alert_rules_must_name_an_existing_file_and_a_relative_path_is_from_the_repository_root()
     {
         var exitCode = Environment.ExitCode;
         try
@@ -18,7 +18,7 @@ public sealed class FabCommandLineTests
             Environment.ExitCode = exitCode;
         }
         var demo = Path.Combine(Alerts.AlertRuleSetTests.RepositoryRoot(), "examples", "alerts", "demo-rules.json");
-        var fab = FabCommandLine.Parse(["--alert-rules", Path.GetRelativePath(Environment.CurrentDirectory, demo)]);
+        var fab = FabCommandLine.Parse(["--alert-rules", "examples/alerts/demo-rules.json"]);
         Assert.Equal(demo, fab?.AlertRulesFile);
         Assert.Null(FabCommandLine.Parse([])?.AlertRulesFile);
     }
