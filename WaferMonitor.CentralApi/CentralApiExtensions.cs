@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WaferMonitor.CentralApi.Alerts;
 using WaferMonitor.CentralApi.Caching;
+using WaferMonitor.CentralApi.Errors;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
 using WaferMonitor.CentralApi.Stats;
@@ -41,6 +42,7 @@ internal static class CentralApiExtensions
         app.MapStatsEndpoints();
         app.MapCentralPages();
         app.MapAlertsEndpoints();
+        app.MapErrorsEndpoints();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Alerts;
+using WaferMonitor.LocalApi.Errors;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Queries;
@@ -59,6 +60,7 @@ internal static class LocalApiExtensions
         services.AddIntegrations();
         services.AddOperatorPages();
         services.AddAlerts();
+        services.AddErrorGroups();
         return builder;
     }
 
@@ -71,6 +73,7 @@ internal static class LocalApiExtensions
         app.MapStreamEndpoints();
         app.MapSitePages();
         app.MapAlerts();
+        app.MapErrorsEndpoints();
         return app;
     }
 }

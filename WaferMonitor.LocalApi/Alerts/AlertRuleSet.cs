@@ -4,7 +4,7 @@ using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.LocalApi.Alerts;
 
-/// <summary>The rule kinds: what a rule looks at. The first six may be used by custom rules.</summary>
+/// <summary>The rule kinds: what a rule looks at. Those in <see cref="Custom"/> may be used by custom rules.</summary>
 public static class AlertKinds
 {
     public const string MetricAbove = "metric_above";
@@ -17,11 +17,18 @@ public static class AlertKinds
     public const string SpoolBacklog = "spool_backlog";
     public const string SidecarSilent = "sidecar_silent";
     public const string DatabaseUnreachable = "database_unreachable";
+    public const string NewErrorGroup = "new_error_group";
+    public const string RegressedErrorGroup = "regressed_error_group";
 
-    public static readonly string[] Custom = [MetricAbove, MetricBelow, FailureRate, RunningLongerThan, SilentFor, ErrorMatching];
+    public static readonly string[] Custom =
+        [MetricAbove, MetricBelow, FailureRate, RunningLongerThan, SilentFor, ErrorMatching, NewErrorGroup, RegressedErrorGroup];
+
+    /// <summary>Kinds that need no threshold (regressed_error_group's quiet period defaults to a day).</summary>
+    public static bool ThresholdIsOptional(string kind) => kind is ErrorMatching or NewErrorGroup or RegressedErrorGroup;
 
     /// <summary>Kinds whose threshold is a duration (shown and configured as such, evaluated in seconds).</summary>
-    public static bool ThresholdIsDuration(string kind) => kind is RunningLongerThan or SilentFor or SidecarSilent or NoJobsReceived;
+    public static bool ThresholdIsDuration(string kind) =>
+        kind is RunningLongerThan or SilentFor or SidecarSilent or NoJobsReceived or RegressedErrorGroup;
 }
 
 public static class AlertSeverities
@@ -59,6 +66,9 @@ public sealed record AlertRule(
 public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
 {
     public static readonly string[] Metrics = ["duration_s", "cpu_user_s", "cpu_system_s", "mem_max_mb"];
+
+    /// <summary>regressed_error_group's quiet period when the rule sets no threshold: Errors:RegressionAfter's default.</summary>
+    public static readonly TimeSpan DefaultRegressionQuiet = TimeSpan.FromHours(24);
     private static readonly string[] EntityTypes = ["job", "subjob", "any"];
 
     public IReadOnlyList<AlertRule> All { get; } = rules;
@@ -143,11 +153,17 @@ public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
                 return $"no default rule '{name}'; a custom rule needs a Kind ({string.Join(", ", AlertKinds.Custom)})";
             if (!AlertKinds.Custom.Contains(o.Kind))
                 return $"Kind '{o.Kind}' is not one of {string.Join(", ", AlertKinds.Custom)}";
-            if (o.Threshold is null && o.Kind != AlertKinds.ErrorMatching)
+            if (o.Threshold is null && !AlertKinds.ThresholdIsOptional(o.Kind))
                 return "Threshold is required";
-            rule = new AlertRule(name, o.Kind, IsDefault: false, Enabled: true, "warning", TimeSpan.Zero, null, TimeSpan.FromMinutes(15),
+            rule = new AlertRule(name, o.Kind, IsDefault: false, Enabled: true, "warning", TimeSpan.Zero,
+                o.Kind == AlertKinds.RegressedErrorGroup ? DefaultRegressionQuiet.TotalSeconds : null, TimeSpan.FromMinutes(15),
                 MinJobs: o.Kind == AlertKinds.FailureRate ? 5 : 0, Metric: null, App: null, BusinessKey: null, EntityType: "job", Pattern: null,
-                new Dictionary<string, string>(), $"{name}: {{app}} {{entity}} {{business_key}} {{sub_key}} {{value}} (threshold {{threshold}})", []);
+                new Dictionary<string, string>(), o.Kind switch
+                {
+                    AlertKinds.NewErrorGroup => $"{name}: {{app}} has a new error group: {{title}} ({{count}} in the last {{window}})",
+                    AlertKinds.RegressedErrorGroup => $"{name}: {{app}} error group is back after {{value}} without an occurrence: {{title}} (threshold {{threshold}})",
+                    _ => $"{name}: {{app}} {{entity}} {{business_key}} {{sub_key}} {{value}} (threshold {{threshold}})",
+                }, []);
         }
         if (o.Severity is not null && !AlertSeverities.All.Contains(o.Severity))
             return $"Severity '{o.Severity}' is not one of {string.Join(", ", AlertSeverities.All)}";

@@ -83,6 +83,25 @@ public static class QueryParameters
         throw new FormatException($"{name} '{text}' is not an ISO 8601 timestamp");
     }
 
+    /// <summary><c>include_synthetic=true</c> brings the synthetic checks' jobs (<see cref="SyntheticChecks.CanaryApp"/>) back into an answer.</summary>
+    public static bool IncludeSynthetic(IQueryCollection query) =>
+        Text(query, SyntheticChecks.IncludeParameter) switch
+        {
+            null or "false" => false,
+            "true" => true,
+            var other => throw new FormatException($"{SyntheticChecks.IncludeParameter} '{other}' is not true or false"),
+        };
+
+    public static int Limit(IQueryCollection query, int defaultLimit, int maxLimit)
+    {
+        var text = Text(query, "limit");
+        if (text is null)
+            return defaultLimit;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= maxLimit)
+            return limit;
+        throw new FormatException($"limit '{text}' must be a whole number from 1 to {maxLimit}");
+    }
+
     public static Guid? Uuid(IQueryCollection query, string name)
     {
         var text = Text(query, name);
