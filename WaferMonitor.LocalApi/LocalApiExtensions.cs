@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Alerts;
 using WaferMonitor.LocalApi.Errors;
+using WaferMonitor.LocalApi.ServiceLevels;
+using WaferMonitor.LocalApi.Synthetic;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Queries;
@@ -61,6 +63,9 @@ internal static class LocalApiExtensions
         services.AddOperatorPages();
         services.AddAlerts();
         services.AddErrorGroups();
+        services.AddValidatedOptions<SlaOptions>(SlaOptions.SectionName);
+        services.AddSingleton<SlaQueries>();
+        services.AddHostedService<RequestOutcomeRecorder>();
         return builder;
     }
 
@@ -74,6 +79,8 @@ internal static class LocalApiExtensions
         app.MapSitePages();
         app.MapAlerts();
         app.MapErrorsEndpoints();
+        app.MapSyntheticEndpoints();
+        app.MapSlaEndpoints();
         return app;
     }
 }

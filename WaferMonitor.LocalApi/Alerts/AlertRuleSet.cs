@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.LocalApi.Alerts;
@@ -53,7 +54,8 @@ public sealed record AlertRule(
 
     public double? HighestThreshold => AppThresholds.Select(t => (double?)t.Value).Append(Threshold).Max();
 
-    public bool MatchesApp(string app) => App is null || AlertRuleSet.Glob(App).IsMatch(app);
+    /// <summary>Whether the rule looks at <paramref name="app"/>: never the synthetic checks' app, whose health is the SLA's business.</summary>
+    public bool MatchesApp(string app) => app != SyntheticChecks.CanaryApp && (App is null || AlertRuleSet.Glob(App).IsMatch(app));
 
     public string FormatThreshold(double? value) =>
         value is not { } v ? "learned"

@@ -8,7 +8,7 @@ namespace WaferMonitor.LocalApi.Queries;
 /// <summary>The validated filters of <c>/v1/jobs</c> and <c>/v1/subjobs</c>; any bad parameter is reported by name.</summary>
 public sealed record ListQuery(
     DateTimeOffset? From, DateTimeOffset? To, IReadOnlyList<string> Statuses, string? AppName, string? BusinessKey,
-    Guid? JobId, int Limit, long? Before)
+    Guid? JobId, int Limit, long? Before, bool IncludeSynthetic = false)
 {
     public const int DefaultLimit = 1000;
     public const int MaxLimit = 10_000;
@@ -27,7 +27,8 @@ public sealed record ListQuery(
             return (new ListQuery(
                 QueryParameters.Time(query, "from"), QueryParameters.Time(query, "to"), statuses,
                 QueryParameters.Text(query, "app_name"), QueryParameters.Text(query, "business_key"),
-                QueryParameters.Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(QueryParameters.Text(query, "cursor"))), null);
+                QueryParameters.Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(QueryParameters.Text(query, "cursor")),
+                QueryParameters.IncludeSynthetic(query)), null);
         }
         catch (FormatException ex)
         {
