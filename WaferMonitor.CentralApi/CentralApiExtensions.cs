@@ -3,6 +3,7 @@ using WaferMonitor.CentralApi.Alerts;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Errors;
 using WaferMonitor.CentralApi.Queries;
+using WaferMonitor.CentralApi.ServiceLevels;
 using WaferMonitor.CentralApi.Sites;
 using WaferMonitor.CentralApi.Stats;
 using WaferMonitor.Pages;
@@ -43,6 +44,7 @@ internal static class CentralApiExtensions
         app.MapCentralPages();
         app.MapAlertsEndpoints();
         app.MapErrorsEndpoints();
+        app.MapSlaEndpoints();
         return app;
     }
 }

@@ -62,12 +62,16 @@ public static class SlaCalculator
     }
 
     /// <param name="windows">Counts for the SLO window (named by <see cref="WindowName"/>) and every burn window.</param>
-    public static SlaStatus Evaluate(string name, string description, double objective, TimeSpan window, IReadOnlyDictionary<string, WindowCount> windows)
+    public static SlaStatus Evaluate(string name, string description, double objective, TimeSpan window, IReadOnlyDictionary<string, WindowCount> windows) =>
+        Evaluate(name, description, objective, WindowName(window), windows);
+
+    /// <param name="windowName">The SLO window's name in <paramref name="windows"/> (<c>30d</c>).</param>
+    public static SlaStatus Evaluate(string name, string description, double objective, string windowName, IReadOnlyDictionary<string, WindowCount> windows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(objective, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(objective, 1);
         var budget = 1 - objective;
-        var whole = windows.GetValueOrDefault(WindowName(window)) ?? WindowCount.Empty;
+        var whole = windows.GetValueOrDefault(windowName) ?? WindowCount.Empty;
         double? measured = whole.Total == 0 ? null : (double)whole.Good / whole.Total;
         double? budgetLeft = whole.Total == 0 ? null : 1 - whole.Bad / (budget * whole.Total);
         var burn = BurnWindows.ToDictionary(w => w.Name, w => BurnRate(windows.GetValueOrDefault(w.Name), budget), StringComparer.Ordinal);
@@ -75,6 +79,19 @@ public static class SlaCalculator
         return new SlaStatus(name, description, objective, measured, whole.Good, whole.Total, budgetLeft, burn,
             FastBurn: Above("1h", "5m", FastBurnRate), SlowBurn: Above("6h", "30m", SlowBurnRate),
             Met: measured is { } m ? m >= objective : null, windows);
+    }
+
+    /// <summary>
+    /// Several scopes' statuses of one objective (the sites') judged as one: their window counts summed, the strictest
+    /// objective. CentralApi's fab-wide service levels.
+    /// </summary>
+    public static SlaStatus Combine(IReadOnlyList<SlaStatus> statuses, string windowName)
+    {
+        var windows = new Dictionary<string, WindowCount>(StringComparer.Ordinal);
+        foreach (var (name, count) in statuses.SelectMany(s => s.Windows))
+            windows[name] = (windows.GetValueOrDefault(name) ?? WindowCount.Empty).Plus(count);
+        var strictest = statuses.MaxBy(s => s.Objective)!;
+        return Evaluate(strictest.Name, strictest.Description, strictest.Objective, windowName, windows);
     }
 
     /// <summary>A window's bad fraction over the budget (objectives are below 1, so there is one); null for an empty window.</summary>
