@@ -111,6 +111,8 @@ public sealed class ErrorGroupsTests(FabFixture fab)
         Assert.Equal(now.AddDays(-3).ToUnixTimeSeconds(), regressed.GetProperty("first_seen").GetDateTimeOffset().ToUnixTimeSeconds());
         Assert.Equal(2, (await GroupsAsync(localApi, range + "&status=new,ongoing")).Count);
 
+        using var unfiltered = await localApi.GetAsync("/v1/errors");
+        Assert.Equal(200, (int)unfiltered.StatusCode);
         using var badStatus = await localApi.GetAsync("/v1/errors?status=resolved");
         Assert.Equal(400, (int)badStatus.StatusCode);
     }
