@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -43,17 +44,29 @@ public static partial class ErrorFingerprint
     }
 
     /// <summary>The message with its variable parts replaced, whitespace collapsed; the order matters (a timestamp holds numbers).</summary>
+    /// <remarks>A pattern is only run when the message holds a character it needs: most messages have no path or quote.</remarks>
     public static string Normalise(string message)
     {
-        var text = Timestamp().Replace(message, "<ts>");
-        text = Uuid().Replace(text, "<uuid>");
-        text = Quoted().Replace(text, "<str>");
-        text = FilePath().Replace(text, "<path>");
-        text = HexId().Replace(text, "<hex>");
-        text = Number().Replace(text, "<n>");
+        var text = message;
+        if (text.AsSpan().IndexOfAnyInRange('0', '9') >= 0)
+        {
+            text = Timestamp().Replace(text, "<ts>");
+            text = Uuid().Replace(text, "<uuid>");
+        }
+        if (text.AsSpan().IndexOfAny(QuoteCharacters) >= 0)
+            text = Quoted().Replace(text, "<str>");
+        if (text.AsSpan().IndexOfAny('/', '\\') >= 0)
+            text = FilePath().Replace(text, "<path>");
+        if (text.AsSpan().IndexOfAnyInRange('0', '9') >= 0)
+        {
+            text = HexId().Replace(text, "<hex>");
+            text = Number().Replace(text, "<n>");
+        }
         text = Whitespace().Replace(text, " ").Trim();
         return Truncate(text, MaxNormalisedLength);
     }
+
+    private static readonly SearchValues<char> QuoteCharacters = SearchValues.Create("\"'`“‘");
 
     private static string[]? ExplicitFingerprint(JsonElement? metadata)
     {
@@ -103,6 +116,7 @@ public static partial class ErrorFingerprint
     [GeneratedRegex(@"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")]
     private static partial Regex Number();
 
-    [GeneratedRegex(@"\s+")]
+    /// <summary>Runs of whitespace, and whitespace other than a space: a lone space needs no replacing.</summary>
+    [GeneratedRegex(@"\s{2,}|[\t\r\n\f\v]")]
     private static partial Regex Whitespace();
 }
