@@ -31,6 +31,8 @@ foreach (var site in fab.Sites)
         .WithReference(localApi).WaitFor(localApi)
         .WithEnvironment("Sidecar__SiteId", site)
         .WithEnvironment("Sidecar__LocalApiUrl", $"http://localapi-{site}")
+        // The site's canary (docs/observability.md#synthetic-checks): its checks are the SLA's availability.
+        .WithEnvironment("Synthetic__Enabled", "true")
         .WithLocalSpool(fab.SpoolDirectory(site));
 
     builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}")

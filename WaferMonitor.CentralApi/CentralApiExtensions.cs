@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WaferMonitor.CentralApi.Alerts;
 using WaferMonitor.CentralApi.Caching;
+using WaferMonitor.CentralApi.Errors;
 using WaferMonitor.CentralApi.Queries;
+using WaferMonitor.CentralApi.ServiceLevels;
 using WaferMonitor.CentralApi.Sites;
 using WaferMonitor.CentralApi.Stats;
 using WaferMonitor.Pages;
@@ -41,6 +43,8 @@ internal static class CentralApiExtensions
         app.MapStatsEndpoints();
         app.MapCentralPages();
         app.MapAlertsEndpoints();
+        app.MapErrorsEndpoints();
+        app.MapSlaEndpoints();
         return app;
     }
 }

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.LocalApi.Alerts;
+using WaferMonitor.LocalApi.Errors;
+using WaferMonitor.LocalApi.ServiceLevels;
+using WaferMonitor.LocalApi.Synthetic;
 using WaferMonitor.LocalApi.Ingest;
 using WaferMonitor.LocalApi.Integrations;
 using WaferMonitor.LocalApi.Queries;
@@ -60,6 +63,10 @@ internal static class LocalApiExtensions
         services.AddIntegrations();
         services.AddOperatorPages();
         services.AddAlerts();
+        services.AddErrorGroups();
+        services.AddValidatedOptions<SlaOptions>(SlaOptions.SectionName);
+        services.AddSingleton<SlaQueries>();
+        services.AddHostedService<RequestOutcomeRecorder>();
         return builder;
     }
 
@@ -72,6 +79,9 @@ internal static class LocalApiExtensions
         app.MapStreamEndpoints();
         app.MapSitePages();
         app.MapAlerts();
+        app.MapErrorsEndpoints();
+        app.MapSyntheticEndpoints();
+        app.MapSlaEndpoints();
         return app;
     }
 }

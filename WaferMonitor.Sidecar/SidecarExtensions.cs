@@ -6,6 +6,7 @@ using WaferMonitor.Sidecar.Forwarding;
 using WaferMonitor.Sidecar.Heartbeat;
 using WaferMonitor.Sidecar.Ingest;
 using WaferMonitor.Sidecar.Spool;
+using WaferMonitor.Sidecar.Synthetic;
 
 namespace WaferMonitor.Sidecar;
 
@@ -31,6 +32,11 @@ internal static class SidecarExtensions
         services.AddHostedService<Forwarder>();
         services.AddHttpClientWithoutResilience(HeartbeatReporter.HttpClientName, TimeSpan.FromSeconds(10));
         services.AddHostedService<HeartbeatReporter>();
+        services.AddValidatedOptions<SyntheticOptions>(SyntheticOptions.SectionName);
+        services.AddSingleton<SyntheticMetrics>();
+        // The canary times its own attempts; retries underneath would hide the failures it is there to record.
+        services.AddHttpClientWithoutResilience(CanaryService.HttpClientName, TimeSpan.FromMinutes(1));
+        services.AddHostedService<CanaryService>();
         services.AddHealthChecks().AddCheck<SpoolHealthCheck>("spool");
         services.AddSingleton<IHealthzFields, SpoolHealthzFields>();
         return builder;

@@ -7,7 +7,7 @@ namespace WaferMonitor.LocalApi.Alerts;
 /// <summary>The labels every alert may carry; a rule's own labels may not reuse these names.</summary>
 public static class AlertLabels
 {
-    public static readonly string[] Reserved = ["alertname", "severity", "site", "app", "job_id", "business_key", "subjob", "sub_key", "node"];
+    public static readonly string[] Reserved = ["alertname", "severity", "site", "app", "job_id", "business_key", "subjob", "sub_key", "node", "fingerprint"];
 }
 
 /// <summary>A condition one evaluation round found: an alert if it holds for the rule's <c>for</c>.</summary>

@@ -54,6 +54,7 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
             AlertKinds.FailureRate => FailureRateAsync(connection, rule, now, ct),
             AlertKinds.NoJobsReceived => NoJobsAsync(connection, rule, now, ct),
             AlertKinds.SpoolBacklog or AlertKinds.SidecarSilent => SidecarsAsync(connection, rule, now, ct),
+            AlertKinds.NewErrorGroup or AlertKinds.RegressedErrorGroup => ErrorGroupsAsync(connection, rule, now, ct),
             _ => throw new InvalidOperationException($"rule kind {rule.Kind} has no evaluator"),
         };
 
@@ -226,6 +227,50 @@ internal sealed partial class AlertEvaluator(AlertLinks links, string site, int 
             labels["node"] = node;
             var value = rule.Kind == AlertKinds.SidecarSilent ? AlertText.Duration(TimeSpan.FromSeconds(reader.GetDouble(1))) : AlertText.Number(reader.GetDouble(1));
             candidates.Add(Candidate(rule, labels, value, rule.Threshold ?? 0, links.Sidecars(), new() { ["node"] = node }));
+        }
+        return candidates;
+    }
+
+    /// <summary>
+    /// Error groups (docs/errors.md) seen within the rule's window for the first time (new_error_group), or again after
+    /// at least the threshold without an occurrence (regressed_error_group); one alert per group, labelled by fingerprint.
+    /// The synthetic checks' app is left out.
+    /// </summary>
+    private async Task<List<AlertCandidate>> ErrorGroupsAsync(NpgsqlConnection connection, AlertRule rule, DateTimeOffset now, CancellationToken ct)
+    {
+        var condition = rule.Kind == AlertKinds.NewErrorGroup
+            ? "before.at IS NULL"
+            : "before.at IS NOT NULL AND g.first_in - before.at >= make_interval(secs => @quiet)";
+        await using var command = new NpgsqlCommand($"""
+            SELECT g.fingerprint, g.title, g.app_name, g.n, EXTRACT(EPOCH FROM g.first_in - before.at)::float8
+            FROM (
+                SELECT fingerprint, count(*) AS n, min(at) AS first_in,
+                       (array_agg(title ORDER BY at DESC))[1] AS title, (array_agg(app_name ORDER BY at DESC))[1] AS app_name
+                FROM error_occurrence WHERE at >= @since AND at <= @now AND app_name <> @canary GROUP BY fingerprint) g
+            CROSS JOIN LATERAL (SELECT max(o.at) AS at FROM error_occurrence o WHERE o.fingerprint = g.fingerprint AND o.at < g.first_in) before
+            WHERE {condition}
+            ORDER BY g.first_in LIMIT {maxPerRule + 1}
+            """, connection);
+        command.Parameters.AddWithValue("since", now - rule.Window);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("quiet", rule.Threshold ?? AlertRuleSet.DefaultRegressionQuiet.TotalSeconds);
+        command.Parameters.AddWithValue("canary", WaferMonitor.Sdk.Contracts.SyntheticChecks.CanaryApp);
+        var candidates = new List<AlertCandidate>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var (fingerprint, title, app, count) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3));
+            if (!rule.MatchesApp(app))
+                continue;
+            var labels = Labels(rule, app);
+            labels["fingerprint"] = fingerprint;
+            var value = reader.IsDBNull(4) ? "" : AlertText.Duration(TimeSpan.FromSeconds(reader.GetDouble(4)));
+            candidates.Add(Candidate(rule, labels, value, rule.Threshold ?? 0, links.ErrorGroup(fingerprint), new()
+            {
+                ["title"] = title,
+                ["fingerprint"] = fingerprint,
+                ["count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }));
         }
         return candidates;
     }

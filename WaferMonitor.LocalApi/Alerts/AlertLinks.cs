@@ -15,5 +15,6 @@ internal sealed class AlertLinks(IOptions<AlertsOptions> options, IServer server
     public string Jobs(string app) => $"{Base}/v1/jobs?app_name={Uri.EscapeDataString(app)}";
     public string Sidecars() => $"{Base}/v1/sidecars";
     public string Health() => $"{Base}/v1/healthz";
+    public string ErrorGroup(string fingerprint) => $"{Base}/v1/errors/{Uri.EscapeDataString(fingerprint)}";
     public string Alerts(string rule) => $"{Base}/v1/alerts?rule={Uri.EscapeDataString(rule)}";
 }

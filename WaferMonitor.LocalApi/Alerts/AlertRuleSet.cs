@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Configuration;
 
 namespace WaferMonitor.LocalApi.Alerts;
 
-/// <summary>The rule kinds: what a rule looks at. The first six may be used by custom rules.</summary>
+/// <summary>The rule kinds: what a rule looks at. Those in <see cref="Custom"/> may be used by custom rules.</summary>
 public static class AlertKinds
 {
     public const string MetricAbove = "metric_above";
@@ -17,11 +18,18 @@ public static class AlertKinds
     public const string SpoolBacklog = "spool_backlog";
     public const string SidecarSilent = "sidecar_silent";
     public const string DatabaseUnreachable = "database_unreachable";
+    public const string NewErrorGroup = "new_error_group";
+    public const string RegressedErrorGroup = "regressed_error_group";
 
-    public static readonly string[] Custom = [MetricAbove, MetricBelow, FailureRate, RunningLongerThan, SilentFor, ErrorMatching];
+    public static readonly string[] Custom =
+        [MetricAbove, MetricBelow, FailureRate, RunningLongerThan, SilentFor, ErrorMatching, NewErrorGroup, RegressedErrorGroup];
+
+    /// <summary>Kinds that need no threshold (regressed_error_group's quiet period defaults to a day).</summary>
+    public static bool ThresholdIsOptional(string kind) => kind is ErrorMatching or NewErrorGroup or RegressedErrorGroup;
 
     /// <summary>Kinds whose threshold is a duration (shown and configured as such, evaluated in seconds).</summary>
-    public static bool ThresholdIsDuration(string kind) => kind is RunningLongerThan or SilentFor or SidecarSilent or NoJobsReceived;
+    public static bool ThresholdIsDuration(string kind) =>
+        kind is RunningLongerThan or SilentFor or SidecarSilent or NoJobsReceived or RegressedErrorGroup;
 }
 
 public static class AlertSeverities
@@ -46,7 +54,8 @@ public sealed record AlertRule(
 
     public double? HighestThreshold => AppThresholds.Select(t => (double?)t.Value).Append(Threshold).Max();
 
-    public bool MatchesApp(string app) => App is null || AlertRuleSet.Glob(App).IsMatch(app);
+    /// <summary>Whether the rule looks at <paramref name="app"/>: never the synthetic checks' app, whose health is the SLA's business.</summary>
+    public bool MatchesApp(string app) => app != SyntheticChecks.CanaryApp && (App is null || AlertRuleSet.Glob(App).IsMatch(app));
 
     public string FormatThreshold(double? value) =>
         value is not { } v ? "learned"
@@ -60,6 +69,10 @@ public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
 {
     /// <summary>The metrics a job and subjob row keeps; any other name is read from the entity's deciding (terminal) event.</summary>
     public static readonly string[] ProjectedMetrics = ["duration_s", "cpu_user_s", "cpu_system_s", "mem_max_mb"];
+
+    /// <summary>regressed_error_group's quiet period when the rule sets no threshold: Errors:RegressionAfter's default.</summary>
+    public static readonly TimeSpan DefaultRegressionQuiet = TimeSpan.FromHours(24);
+
     private static readonly string[] EntityTypes = ["job", "subjob", "any"];
 
     public IReadOnlyList<AlertRule> All { get; } = rules;
@@ -144,11 +157,17 @@ public sealed partial class AlertRuleSet(IReadOnlyList<AlertRule> rules)
                 return $"no default rule '{name}'; a custom rule needs a Kind ({string.Join(", ", AlertKinds.Custom)})";
             if (!AlertKinds.Custom.Contains(o.Kind))
                 return $"Kind '{o.Kind}' is not one of {string.Join(", ", AlertKinds.Custom)}";
-            if (o.Threshold is null && o.Kind != AlertKinds.ErrorMatching)
+            if (o.Threshold is null && !AlertKinds.ThresholdIsOptional(o.Kind))
                 return "Threshold is required";
-            rule = new AlertRule(name, o.Kind, IsDefault: false, Enabled: true, "warning", TimeSpan.Zero, null, TimeSpan.FromMinutes(15),
+            rule = new AlertRule(name, o.Kind, IsDefault: false, Enabled: true, "warning", TimeSpan.Zero,
+                o.Kind == AlertKinds.RegressedErrorGroup ? DefaultRegressionQuiet.TotalSeconds : null, TimeSpan.FromMinutes(15),
                 MinJobs: o.Kind == AlertKinds.FailureRate ? 5 : 0, Metric: null, App: null, BusinessKey: null, EntityType: "job", Pattern: null,
-                new Dictionary<string, string>(), $"{name}: {{app}} {{entity}} {{business_key}} {{sub_key}} {{value}} (threshold {{threshold}})", []);
+                new Dictionary<string, string>(), o.Kind switch
+                {
+                    AlertKinds.NewErrorGroup => $"{name}: {{app}} has a new error group: {{title}} ({{count}} in the last {{window}})",
+                    AlertKinds.RegressedErrorGroup => $"{name}: {{app}} error group is back after {{value}} without an occurrence: {{title}} (threshold {{threshold}})",
+                    _ => $"{name}: {{app}} {{entity}} {{business_key}} {{sub_key}} {{value}} (threshold {{threshold}})",
+                }, []);
         }
         if (o.Severity is not null && !AlertSeverities.All.Contains(o.Severity))
             return $"Severity '{o.Severity}' is not one of {string.Join(", ", AlertSeverities.All)}";

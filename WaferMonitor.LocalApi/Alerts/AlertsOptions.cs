@@ -73,7 +73,10 @@ public sealed class AlertsOptions : IValidatableObject
 /// </summary>
 public sealed class AlertRuleOptions
 {
-    /// <summary><c>metric_above</c>, <c>metric_below</c>, <c>failure_rate</c>, <c>running_longer_than</c>, <c>silent_for</c>, <c>error_matching</c>.</summary>
+    /// <summary>
+    /// <c>metric_above</c>, <c>metric_below</c>, <c>failure_rate</c>, <c>running_longer_than</c>, <c>silent_for</c>,
+    /// <c>error_matching</c>, <c>new_error_group</c>, <c>regressed_error_group</c>.
+    /// </summary>
     public string? Kind { get; set; }
 
     public bool? Enabled { get; set; }
@@ -87,7 +90,7 @@ public sealed class AlertRuleOptions
     /// <summary>A number (rates 0–1, metric values) or a duration (<c>1h</c>) depending on the kind.</summary>
     public string? Threshold { get; set; }
 
-    /// <summary>Jobs that ended this long ago or less count (failure_rate, metric_*, error_matching).</summary>
+    /// <summary>Jobs that ended (or error groups seen) this long ago or less count (failure_rate, metric_*, error_matching, *_error_group).</summary>
     public Duration? Window { get; set; }
 
     /// <summary>failure_rate: fewest ended jobs in the window for a rate to count.</summary>

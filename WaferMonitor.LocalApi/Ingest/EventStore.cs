@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.LocalApi.Errors;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.ServiceDefaults.Telemetry;
@@ -302,8 +303,8 @@ internal sealed partial class EventStore(
 
     /// <summary>
     /// In one round trip: claims every key (when <paramref name="claimKeys"/> is given), upserts the job and subjob
-    /// projections, reserves the rows' seqs as one block with a commit-order ticket, and announces the new watermark
-    /// (delivered to listeners when the transaction commits). The claim is a plain insert, not ON CONFLICT, which would
+    /// projections, inserts the failures' error occurrences, reserves the rows' seqs as one block with a commit-order
+    /// ticket, and announces the new watermark (delivered to listeners when the transaction commits). The claim is a plain insert, not ON CONFLICT, which would
     /// first probe the key index for every row and then descend it again to insert: a batch with a key stored before
     /// fails instead, and is retried with <see cref="ClaimNewKeysAsync"/>.
     /// </summary>
@@ -321,7 +322,7 @@ internal sealed partial class EventStore(
         }
         var jobs = EntityUpsert("job", events.Jobs);
         var subjobs = EntityUpsert("subjob", events.Subjobs);
-        foreach (var upsert in new[] { jobs, subjobs }.OfType<NpgsqlBatchCommand>())
+        foreach (var upsert in new[] { jobs, subjobs, ErrorOccurrences.Insert(events.Errors) }.OfType<NpgsqlBatchCommand>())
             batch.BatchCommands.Add(upsert);
         // The transaction's start time is the events' ingest time (the partition key), as it is the keys'.
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
@@ -343,7 +344,7 @@ internal sealed partial class EventStore(
         }
         await using (reader)
         {
-            // The key claim and the subjob upsert return no rows and so have no result sets.
+            // The key claim, the subjob upsert and the error occurrences' insert return no rows and so have no result sets.
             var finished = new List<FinishedJob>();
             if (jobs is not null)
             {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.LocalApi.Queries;
 
@@ -141,6 +142,8 @@ internal sealed class JobQueries(NpgsqlDataSource dataSource)
             Add("j.job_id = @job_id", "job_id", jobId);
         if (query.Before is { } before)
             Add("j.store_seq < @before", "before", before);
+        if (!query.IncludeSynthetic)
+            Add("j.app_name <> @synthetic", "synthetic", SyntheticChecks.CanaryApp);
         var limit = query.Limit + 1;
         string Branch(string? statusClause)
         {

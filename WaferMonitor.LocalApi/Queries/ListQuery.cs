@@ -8,7 +8,7 @@ namespace WaferMonitor.LocalApi.Queries;
 /// <summary>The validated filters of <c>/v1/jobs</c> and <c>/v1/subjobs</c>; any bad parameter is reported by name.</summary>
 public sealed record ListQuery(
     DateTimeOffset? From, DateTimeOffset? To, IReadOnlyList<string> Statuses, string? AppName, string? BusinessKey,
-    Guid? JobId, int Limit, long? Before)
+    Guid? JobId, int Limit, long? Before, bool IncludeSynthetic = false)
 {
     public const int DefaultLimit = 1000;
     public const int MaxLimit = 10_000;
@@ -27,7 +27,8 @@ public sealed record ListQuery(
             return (new ListQuery(
                 QueryParameters.Time(query, "from"), QueryParameters.Time(query, "to"), statuses,
                 QueryParameters.Text(query, "app_name"), QueryParameters.Text(query, "business_key"),
-                QueryParameters.Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(QueryParameters.Text(query, "cursor"))), null);
+                QueryParameters.Uuid(query, "job_id"), LimitOf(query), Cursor.Decode(QueryParameters.Text(query, "cursor")),
+                QueryParameters.IncludeSynthetic(query)), null);
         }
         catch (FormatException ex)
         {
@@ -81,6 +82,25 @@ public static class QueryParameters
                 : throw new FormatException($"{name} '{text}' must be from {EarliestTime:yyyy-MM-dd} to before {LatestTime:yyyy-MM-dd}");
         }
         throw new FormatException($"{name} '{text}' is not an ISO 8601 timestamp");
+    }
+
+    /// <summary><c>include_synthetic=true</c> brings the synthetic checks' jobs (<see cref="SyntheticChecks.CanaryApp"/>) back into an answer.</summary>
+    public static bool IncludeSynthetic(IQueryCollection query) =>
+        Text(query, SyntheticChecks.IncludeParameter) switch
+        {
+            null or "false" => false,
+            "true" => true,
+            var other => throw new FormatException($"{SyntheticChecks.IncludeParameter} '{other}' is not true or false"),
+        };
+
+    public static int Limit(IQueryCollection query, int defaultLimit, int maxLimit)
+    {
+        var text = Text(query, "limit");
+        if (text is null)
+            return defaultLimit;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= maxLimit)
+            return limit;
+        throw new FormatException($"limit '{text}' must be a whole number from 1 to {maxLimit}");
     }
 
     public static Guid? Uuid(IQueryCollection query, string name)

@@ -32,7 +32,7 @@ internal static class StatsEndpoints
                 throw new FormatException($"bucket must be from 1s to {MaxBucket.TotalDays:0}d");
             if ((to - from) / bucket > StatsQueries.MaxBuckets)
                 throw new FormatException($"from..to / bucket gives more than {StatsQueries.MaxBuckets} buckets; widen the bucket");
-            return TypedResults.Ok(await stats.GetAsync(from, to, bucket, cancellationToken));
+            return TypedResults.Ok(await stats.GetAsync(from, to, bucket, QueryParameters.IncludeSynthetic(request.Query), cancellationToken));
         }
         catch (FormatException ex)
         {

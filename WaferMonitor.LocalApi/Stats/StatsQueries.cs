@@ -28,40 +28,42 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
     private const string CountsSql = """
         SELECT date_bin(@bucket, granule_start, timestamptz 'epoch') AS bucket, app_name, status, sum(jobs)::bigint
         FROM job_stats_count
-        WHERE (span_s = 300 AND granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[]))
+        WHERE app_name <> @excluded AND ((span_s = 300 AND granule_start >= @g0 AND granule_start < @g1 AND granule_start <> ALL (@dirty::timestamptz[]))
            OR (span_s = 60 AND ((granule_start >= @m0 AND granule_start < @g0) OR (granule_start >= @g1 AND granule_start < @m1))
-               AND date_bin('5 minutes', granule_start, timestamptz 'epoch') <> ALL (@dirty::timestamptz[]))
+               AND date_bin('5 minutes', granule_start, timestamptz 'epoch') <> ALL (@dirty::timestamptz[])))
         GROUP BY GROUPING SETS ((bucket, status), (app_name, status))
         """;
 
     private const string BinsSql = """
         SELECT app_name, metric, bins, jobs FROM job_stats_bin
-        WHERE span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
+        WHERE app_name <> @excluded AND span_s = 3600 AND granule_start >= @h0 AND granule_start < @h1 AND granule_start <> ALL (@dirty_hours::timestamptz[])
         UNION ALL
         SELECT app_name, metric, bins, jobs FROM job_stats_bin
-        WHERE span_s = 300 AND granule_start <> ALL (@dirty::timestamptz[])
+        WHERE app_name <> @excluded AND span_s = 300 AND granule_start <> ALL (@dirty::timestamptz[])
           AND ((granule_start >= @g0 AND granule_start < @h0) OR (granule_start >= @h1 AND granule_start < @g1))
         UNION ALL
         SELECT b.app_name, b.metric, b.bins, b.jobs
         FROM unnest(@dirty_hours::timestamptz[]) AS dirty_hour(h)
         JOIN job_stats_bin b ON b.span_s = 300 AND b.granule_start >= dirty_hour.h AND b.granule_start < dirty_hour.h + interval '1 hour'
-        WHERE b.granule_start <> ALL (@dirty::timestamptz[])
+        WHERE b.app_name <> @excluded AND b.granule_start <> ALL (@dirty::timestamptz[])
         UNION ALL
         SELECT app_name, metric, bins, jobs FROM job_stats_bin
-        WHERE span_s = 60 AND ((granule_start >= @m0 AND granule_start < @g0) OR (granule_start >= @g1 AND granule_start < @m1))
+        WHERE app_name <> @excluded AND span_s = 60
+          AND ((granule_start >= @m0 AND granule_start < @g0) OR (granule_start >= @g1 AND granule_start < @m1))
           AND date_bin('5 minutes', granule_start, timestamptz 'epoch') <> ALL (@dirty::timestamptz[])
         """;
 
     // The job rows outside [m0, m1), and those of dirty granules (clipped to [m0, m1): a dirty granule at an end of the
     // range reaches beyond it).
     private const string RawSql = """
-        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @m0
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @from AND started_at < @m0 AND app_name <> @excluded
         UNION ALL
-        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @m1 AND started_at < @to
+        SELECT started_at, app_name, status, duration_s, cpu_user_s, mem_max_mb FROM job WHERE started_at >= @m1 AND started_at < @to AND app_name <> @excluded
         UNION ALL
         SELECT j.started_at, j.app_name, j.status, j.duration_s, j.cpu_user_s, j.mem_max_mb
         FROM unnest(@dirty::timestamptz[]) AS dirty(g)
         JOIN job j ON j.started_at >= greatest(dirty.g, @m0) AND j.started_at < least(dirty.g + interval '5 minutes', @m1)
+            AND j.app_name <> @excluded
         """;
 
     // Every granule that overlaps [m0, m1).
@@ -71,9 +73,9 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
         """;
 
     private const string RunningSql = """
-        SELECT (SELECT count(*) FROM job WHERE status = 'running'), o.started_at, o.job_id
+        SELECT (SELECT count(*) FROM job WHERE status = 'running' AND app_name <> @excluded), o.started_at, o.job_id
         FROM (SELECT 1) one
-        LEFT JOIN LATERAL (SELECT started_at, job_id FROM job WHERE status = 'running' ORDER BY started_at, job_id LIMIT 1) o ON true
+        LEFT JOIN LATERAL (SELECT started_at, job_id FROM job WHERE status = 'running' AND app_name <> @excluded ORDER BY started_at, job_id LIMIT 1) o ON true
         """;
 
     private const string ExactPercentilesSql = """
@@ -81,7 +83,7 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
                percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_s),
                percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY cpu_user_s),
                percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY mem_max_mb)
-        FROM job WHERE started_at >= @from AND started_at < @to GROUP BY app_name
+        FROM job WHERE started_at >= @from AND started_at < @to AND app_name <> @excluded GROUP BY app_name
         """;
 
     private enum Metric : short { DurationS = 1, CpuUserS = 2, MemMaxMb = 3 }
@@ -107,8 +109,11 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
             StatsHistogram.Percentiles(Bins.Where(b => b.Key.Metric == metric).Select(b => (b.Key.Bin, b.Value)));
     }
 
-    public async Task<JobStats> GetAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, CancellationToken cancellationToken)
+    /// <param name="includeSynthetic">False leaves the synthetic checks' app out of every figure (@excluded names it; an
+    /// empty name excludes nothing, as no app has one).</param>
+    public async Task<JobStats> GetAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, bool includeSynthetic, CancellationToken cancellationToken)
     {
+        var excluded = includeSynthetic ? "" : SyntheticChecks.CanaryApp;
         var (m0, m1, g0, g1, h0, h1) = RollupBounds(from, to, bucket);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
@@ -156,6 +161,7 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
                 p.AddWithValue("dirty", dirty);
                 p.AddWithValue("dirty_hours", dirtyHours);
                 p.AddWithValue("bucket", bucket);
+                p.AddWithValue("excluded", excluded);
                 return command;
             }
             batch.BatchCommands.Add(Command(CountsSql));
@@ -196,8 +202,8 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
 
         var exact = totals.Total <= options.Value.ExactPercentileJobs;
         if (exact)
-            await ReadExactPercentilesAsync(connection, transaction, from, to, App, cancellationToken);
-        var running = await ReadRunningAsync(connection, transaction, cancellationToken);
+            await ReadExactPercentilesAsync(connection, transaction, from, to, excluded, App, cancellationToken);
+        var running = await ReadRunningAsync(connection, transaction, excluded, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         var perApp = apps.Select(a => new AppStats(a.Key, a.Value.Jobs, a.Value.Failed,
@@ -257,19 +263,22 @@ internal sealed class StatsQueries(NpgsqlDataSource dataSource, IOptions<StatsOp
     }
 
     private static async Task ReadExactPercentilesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        DateTimeOffset from, DateTimeOffset to, Func<string, AppAccumulator> app, CancellationToken cancellationToken)
+        DateTimeOffset from, DateTimeOffset to, string excluded, Func<string, AppAccumulator> app, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(ExactPercentilesSql, connection, transaction);
         command.Parameters.AddWithValue("from", from);
         command.Parameters.AddWithValue("to", to);
+        command.Parameters.AddWithValue("excluded", excluded);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             app(reader.GetString(0)).Exact = (Percentiles(reader, 1), Percentiles(reader, 2), Percentiles(reader, 3));
     }
 
-    private async Task<RunningJobs> ReadRunningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    private async Task<RunningJobs> ReadRunningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string excluded,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(RunningSql, connection, transaction);
+        command.Parameters.AddWithValue("excluded", excluded);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var oldest = reader.IsDBNull(1) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(1);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.LocalApi.Errors;
 using WaferMonitor.ServiceDefaults.Health;
 
 namespace WaferMonitor.LocalApi.Storage;
@@ -9,7 +10,7 @@ public sealed record MaintenanceResult(bool Ran, IReadOnlyList<string> Created, 
 
 /// <summary>
 /// Creates daily event partitions ahead of time and applies retention: whole partitions older than the hot window,
-/// expired dedupe keys, settled jobs and subjobs. One replica at a time (advisory lock), with a lock timeout so partition
+/// expired dedupe keys, settled jobs and subjobs, error occurrences older than Errors:Retention. One replica at a time (advisory lock), with a lock timeout so partition
 /// DDL never queues behind long readers and blocks ingest.
 /// </summary>
 internal sealed partial class PartitionMaintenance(
@@ -17,6 +18,7 @@ internal sealed partial class PartitionMaintenance(
     IOptions<RetentionOptions> retention,
     IOptions<WaferMonitor.ServiceDefaults.Ingest.IngestOptions> ingest,
     IOptions<LocalApiOptions> site,
+    IOptions<ErrorsOptions> errors,
     TimeProvider clock,
     ILogger<PartitionMaintenance> logger)
 {
@@ -39,6 +41,7 @@ internal sealed partial class PartitionMaintenance(
                 clock.GetUtcNow() - ingest.Value.DedupeWindow.Value, cancellationToken);
             var jobs = await Execute(connection, $"DELETE FROM job WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
             var subjobs = await Execute(connection, $"DELETE FROM subjob WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
+            await Execute(connection, "DELETE FROM error_occurrence WHERE stored_at < @cutoff", clock.GetUtcNow() - errors.Value.Retention.Value, cancellationToken);
             if (created.Count + dropped.Count > 0 || jobs + subjobs > 0)
                 LogMaintenance(created.Count, dropped.Count, keys, jobs, subjobs);
             return new MaintenanceResult(true, created, dropped, keys, jobs, subjobs);

@@ -18,6 +18,7 @@ internal static class MetadataWriter
     public const string ErrorType = "error_type";
     public const string Error = "error";
     public const string Progress = "progress";
+    public const string Fingerprint = "fingerprint";
 
     public static JsonElement? Build(
         object? metadata,

@@ -81,15 +81,28 @@ public sealed class MonitorScope : IAsyncDisposable, IDisposable
     public void Complete(object? metadata = null) =>
         End(EventKinds.Finished, EntityStatuses.Succeeded, metadata, [], exception: null);
 
-    /// <summary>Ends the scope as failed (an <c>error</c> event with <c>error_type</c> and <c>error</c>).</summary>
-    public void Fail(Exception exception, object? metadata = null)
+    /// <summary>
+    /// Groups this scope's failure, like Sentry's <c>fingerprint</c>: failures with the same parts (in the same app) form one
+    /// error group whatever their messages say. Unset, the server groups by error type and the message with its ids,
+    /// numbers and paths left out (docs/errors.md). Also used when <see cref="Run"/>/<see cref="RunAsync"/> record an exception.
+    /// </summary>
+    public IReadOnlyList<string>? Fingerprint { get; set; }
+
+    /// <summary>
+    /// Ends the scope as failed (an <c>error</c> event with <c>error_type</c> and <c>error</c>, and <c>fingerprint</c> when
+    /// given here or set on <see cref="Fingerprint"/>).
+    /// </summary>
+    public void Fail(Exception exception, object? metadata = null, IReadOnlyList<string>? fingerprint = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        End(EventKinds.Error, EntityStatuses.Failed, metadata,
+        KeyValuePair<string, JsonNode?>[] sdkKeys =
         [
             new(MetadataWriter.ErrorType, JsonValue.Create(exception.GetType().FullName ?? exception.GetType().Name)),
             new(MetadataWriter.Error, JsonValue.Create(exception.Message)),
-        ], exception);
+        ];
+        if ((fingerprint ?? Fingerprint) is { Count: > 0 } parts)
+            sdkKeys = [.. sdkKeys, new(MetadataWriter.Fingerprint, new JsonArray([.. parts.Select(p => (JsonNode?)JsonValue.Create(p))]))];
+        End(EventKinds.Error, EntityStatuses.Failed, metadata, sdkKeys, exception);
     }
 
     /// <summary>Ends the scope as canceled.</summary>

@@ -340,6 +340,7 @@ public sealed partial class ArchiveTests(FabFixture fab)
         Options.Create(new RetentionOptions()),
         Options.Create(new IngestOptions()),
         Options.Create(new LocalApiOptions { SiteId = rig.Site }),
+        Options.Create(new WaferMonitor.LocalApi.Errors.ErrorsOptions()),
         TimeProvider.System,
         NullLogger<PartitionMaintenance>.Instance);
 

@@ -26,6 +26,16 @@ public sealed class PrometheusTests(FabFixture fab)
     }
 
     [Fact]
+    public async Task The_burn_rate_rules_pass_their_promtool_unit_tests()
+    {
+        var tests = Directory.GetFiles(Path.Combine(RulesDirectory, "tests"), "*.yml");
+        Assert.NotEmpty(tests);
+        var (exitCode, output) = await RunAsync("promtool", ["test", "rules", .. tests]);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("SUCCESS", output);
+    }
+
+    [Fact]
     public async Task Prometheus_scrapes_every_fab_service_and_answers_promql_for_the_seed_series()
     {
         var targets = FabFixture.Services.Select(name => (name, fab.Endpoint(name).Port)).ToList();

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using WaferMonitor.CentralApi.Caching;
+using WaferMonitor.CentralApi.Queries;
+using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.ServiceLevels;
+
+namespace WaferMonitor.CentralApi.ServiceLevels;
+
+/// <summary>A site's <c>GET /v1/sla</c> answer.</summary>
+public sealed record SiteSlaReport(string Scope, string Window, DateTimeOffset EvaluatedAt, List<SlaStatus> Objectives);
+
+/// <summary>Every site's service levels, and the fab's: each objective judged on the sites' summed counts.</summary>
+public sealed record CentralSlaReport(
+    string Scope, string? Window, DateTimeOffset EvaluatedAt, IReadOnlyList<SlaStatus> Objectives,
+    IReadOnlyDictionary<string, SiteSlaReport> Sites, bool Partial, IReadOnlyDictionary<string, string> SiteErrors);
+
+/// <summary>
+/// <c>GET /v1/sla</c> over every site (<c>site=</c> forwards to one). A site that does not answer is a site error, and
+/// counts against nothing: its own canary records the outage, and its report shows it once it is reachable again.
+/// </summary>
+internal static class SlaEndpoints
+{
+    private const string Path = "/v1/sla";
+
+    public static IEndpointRouteBuilder MapSlaEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/v1").WithTags("Service levels").MapGet("/sla", GetAsync);
+        return routes;
+    }
+
+    private static async Task<IResult> GetAsync(
+        HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, TimeProvider clock, IOptions<CentralOptions> options)
+    {
+        var (selection, error) = SiteSelection.Parse(context.Request, sites);
+        if (selection is null)
+            return error!;
+        if (selection.Forward)
+            return await cache.ServeAsync(context, ct => fanOut.ForwardAsync(selection.Sites[0], Path, options.Value.ForwardTimeout.Value, ct));
+        return await cache.ServeAsync(context, async ct =>
+        {
+            var outcomes = await fanOut.GetAsync(selection.Sites.Select(site => (site, Path)), ct);
+            var reports = new SortedDictionary<string, SiteSlaReport>(StringComparer.Ordinal);
+            var errors = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var outcome in outcomes)
+            {
+                if (outcome.Failure is { } failure)
+                {
+                    errors[outcome.Site.Id] = failure;
+                    continue;
+                }
+                try
+                {
+                    reports[outcome.Site.Id] = JsonSerializer.Deserialize<SiteSlaReport>(outcome.Response!.Body, WireJson.Options)!;
+                }
+                catch (JsonException ex)
+                {
+                    errors[outcome.Site.Id] = $"unreadable service levels: {ex.Message}";
+                }
+            }
+            var window = reports.Values.Select(r => r.Window).FirstOrDefault();
+            var combined = window is null ? [] : reports.Values
+                .Where(r => r.Window == window)
+                .SelectMany(r => r.Objectives)
+                .GroupBy(o => o.Name, StringComparer.Ordinal)
+                .Select(same => SlaCalculator.Combine([.. same], window))
+                .ToList();
+            return CentralResponse.Ok(new CentralSlaReport("central", window, clock.GetUtcNow(), combined, reports, errors.Count > 0, errors),
+                complete: errors.Count == 0);
+        });
+    }
+}

@@ -1,0 +1,26 @@
+using System.Diagnostics.Metrics;
+using WaferMonitor.ServiceDefaults.Metrics;
+using WaferMonitor.Sidecar.Forwarding;
+
+namespace WaferMonitor.Sidecar.Synthetic;
+
+internal sealed class SyntheticMetrics
+{
+    private readonly Counter<long> checks;
+    private readonly Histogram<double> latency;
+
+    public SyntheticMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(SidecarMetrics.MeterName);
+        checks = meter.CreateCounter<long>("synthetic_checks_total", description: "Synthetic checks run, by outcome (ok, failed).");
+        latency = meter.CreateHistogram<double>("synthetic_latency_seconds", unit: "s",
+            description: "Synthetic checks: Sidecar acknowledgement to the job visible in a LocalApi query.", tags: null, advice: DurationBuckets.Seconds);
+    }
+
+    public void Record(bool ok, double? latencySeconds)
+    {
+        checks.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));
+        if (latencySeconds is { } seconds)
+            latency.Record(seconds);
+    }
+}
