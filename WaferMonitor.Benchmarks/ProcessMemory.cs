@@ -40,7 +40,7 @@ internal static class ProcessMemory
         var line = lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal));
         if (line is null)
             return 0;
-        var parts = line[(name.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var parts = line[(name.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         var value = long.Parse(parts[0], CultureInfo.InvariantCulture);
         return parts.Length > 1 && parts[1] == "kB" ? value * 1024 : value;
     }

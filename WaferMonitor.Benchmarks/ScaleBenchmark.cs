@@ -64,6 +64,7 @@ internal static class ScaleBenchmark
         var size = await SiteSizeAsync(fab, cancellationToken);
         output.WriteLine($"built in {Stopwatch.GetElapsedTime(building).TotalMinutes:0.0} min: {size.Events:N0} events, {size.Jobs:N0} jobs, {size.Subjobs:N0} subjobs, {size.Keys:N0} idempotency keys");
         figures.Add(Disk(size));
+        output.WriteLine($"disk per event, all-in: {figures[^1].Value}");
 
         output.WriteLine("-- ingest at full size");
         var fullLocal = await IngestAsync("(b) LocalApi batch ingest,", localApi, emptyLocal);
