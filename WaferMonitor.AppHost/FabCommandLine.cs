@@ -25,6 +25,9 @@ public sealed record FabOptions
     /// <summary>Runs Prometheus (and Alertmanager when installed) scraping every service (<c>--prometheus</c>).</summary>
     public bool Prometheus { get; init; }
 
+    /// <summary>LocalApis serve reads without a token, for v2's unauthenticated readers (<c>--anonymous-reads</c>).</summary>
+    public bool AnonymousReads { get; init; }
+
     /// <summary>What the fab's options leave over, for Aspire (e.g. <c>--publisher manifest --output-path x.json</c>).</summary>
     public string[] AspireArguments { get; init; } = [];
 
@@ -49,9 +52,10 @@ public static class FabCommandLine
         var otlp = new Option<string?>("--otlp") { Description = "Send every service's traces, metrics and logs to this OTLP/gRPC collector instead of the dashboard" };
         var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
         var throwaway = new Option<bool>("--throwaway-database") { Description = "Run the embedded PostgreSQL without fsync: fast, for data you will throw away" };
+        var anonymousReads = new Option<bool>("--anonymous-reads") { Description = "Let the LocalApis serve reads without a token (for v2's unauthenticated readers)" };
         var root = new RootCommand("Runs the whole local WaferMonitor fab with the Aspire dashboard. Other options go to Aspire, e.g. --publisher manifest --output-path <file>.")
         {
-            sites, postgres, s3, stateDir, otlp, prometheus, throwaway,
+            sites, postgres, s3, stateDir, otlp, prometheus, throwaway, anonymousReads,
         };
         root.TreatUnmatchedTokensAsErrors = false;
 
@@ -89,6 +93,7 @@ public static class FabCommandLine
             OtlpEndpoint = otlpEndpoint,
             Prometheus = parse.GetValue(prometheus),
             ThrowawayDatabase = parse.GetValue(throwaway),
+            AnonymousReads = parse.GetValue(anonymousReads),
             AspireArguments = [.. parse.UnmatchedTokens],
         };
     }

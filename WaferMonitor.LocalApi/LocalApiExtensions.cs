@@ -10,6 +10,7 @@ using WaferMonitor.Pages;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi;
 
@@ -67,7 +68,7 @@ internal static class LocalApiExtensions
         app.MapIngestEndpoints();
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
-        app.MapOpenApi();
+        app.MapOpenApi().RequireRead();
         app.MapStreamEndpoints();
         app.MapSitePages();
         app.MapAlerts();
