@@ -21,7 +21,7 @@ foreach (var site in fab.Sites)
 
     var localApi = credentials.ForLocalApi(builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}"), site)
         .WithServiceEndpoint()
-        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithSiteDatabase(database, SiteDatabaseResource.OwnerRole)
         .WithAlertmanager(alertmanager)
         .WithEnvironment("LocalApi__SiteId", site)
         .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
@@ -35,7 +35,7 @@ foreach (var site in fab.Sites)
 
     credentials.Operator(builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}"))
         .WithServiceEndpoint()
-        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithSiteDatabase(database, SiteDatabaseResource.ArchiverRole)
         .WithArchiveStorage(s3)
         .WaitFor(localApi)
         .WithEnvironment("Archiver__SiteId", site);
