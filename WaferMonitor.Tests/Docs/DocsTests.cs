@@ -39,6 +39,7 @@ public sealed partial class DocsTests
     [
         "Sites:<id>",                           // CentralApi SiteDirectory
         "SITES",                                // CentralApi SiteDirectory, v2's form
+        "SiteTokens:<id>",                      // CentralApi SiteDirectory
         "services:<name>:<endpoint>:<index>",   // ServiceDefaults service discovery
         "SIDECAR_URL",                          // SDK MonitorOptions
         "OTEL_SERVICE_NAME",                    // ServiceDefaults
