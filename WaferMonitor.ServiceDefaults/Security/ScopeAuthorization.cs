@@ -43,6 +43,28 @@ public sealed class ScopeAuthorizationHandler(IOptions<SecurityOptions> options,
     }
 }
 
+/// <summary>
+/// The fallback for what declares no policy: a mapped route needs <c>admin</c> (a forgotten route is closed, not open);
+/// a request no route takes (404, or the router's own 405 and 415 answers, which run no code of ours) needs any valid
+/// credential, so a stranger learns nothing about the routes and a caller with a key gets the real error.
+/// </summary>
+public sealed record FallbackRequirement : IAuthorizationRequirement;
+
+public sealed class FallbackAuthorizationHandler : AuthorizationHandler<FallbackRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, FallbackRequirement requirement)
+    {
+        var isRoute = context.Resource is Microsoft.AspNetCore.Http.HttpContext http
+            && Microsoft.AspNetCore.Http.EndpointHttpContextExtensions.GetEndpoint(http) is Microsoft.AspNetCore.Routing.RouteEndpoint;
+        var granted = isRoute
+            ? context.User.HasClaim(Scopes.ClaimType, Scopes.Admin)
+            : context.User.Identity?.IsAuthenticated == true;
+        if (granted)
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>The authorization policies, one per scope.</summary>
 public static class SecurityPolicies
 {

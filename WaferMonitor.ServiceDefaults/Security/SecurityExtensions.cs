@@ -16,8 +16,8 @@ namespace WaferMonitor.ServiceDefaults.Security;
 public static class SecurityExtensions
 {
     /// <summary>
-    /// API-key authentication, one authorization policy per scope with <c>admin</c> as the fallback (a route that declares
-    /// nothing is closed to all but admins), the per-credential ingest rate limit, and trust in the site CA for every
+    /// API-key authentication, one authorization policy per scope with <see cref="FallbackRequirement"/> as the fallback (a
+    /// route that declares nothing is closed to all but admins), the per-credential ingest rate limit, and trust in the site CA for every
     /// HttpClient when <c>Security:TrustedCaFile</c> is set.
     /// </summary>
     public static void AddServiceSecurity(this IHostApplicationBuilder builder)
@@ -29,11 +29,12 @@ public static class SecurityExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
+        services.AddSingleton<IAuthorizationHandler, FallbackAuthorizationHandler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(SecurityPolicies.Ingest, policy => policy.AddRequirements(new ScopeRequirement(Scopes.Ingest)))
             .AddPolicy(SecurityPolicies.Read, policy => policy.AddRequirements(new ScopeRequirement(Scopes.Read)))
             .AddPolicy(SecurityPolicies.Admin, policy => policy.AddRequirements(new ScopeRequirement(Scopes.Admin)))
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new ScopeRequirement(Scopes.Admin)).Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new FallbackRequirement()).Build());
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

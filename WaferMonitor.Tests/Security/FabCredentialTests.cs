@@ -96,6 +96,20 @@ public sealed class FabCredentialTests(FabFixture fab)
     }
 
     [Fact]
+    public async Task Requests_no_route_takes_answer_their_error_to_a_credential_and_401_to_a_stranger()
+    {
+        using var anonymous = fab.AnonymousClient("localapi-fab1");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/no-such-route")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync("/v1/jobs")).StatusCode);
+        using var ingester = fab.AnonymousClient("localapi-fab1");
+        ingester.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fab.IngestKey("localapi-fab1"));
+        Assert.Equal(HttpStatusCode.NotFound, (await ingester.GetAsync("/no-such-route")).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await ingester.DeleteAsync("/v1/jobs")).StatusCode);
+        using var text = await ingester.PostAsync("/v1/ingest/events", new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+    }
+
+    [Fact]
     public async Task The_v2_sdk_posts_to_its_loopback_sidecar_without_a_credential_and_the_sidecar_forwards_with_its_key()
     {
         using var sidecar = fab.AnonymousClient("sidecar-fab1");
