@@ -1,4 +1,5 @@
 using Npgsql;
+using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.Security;
@@ -19,6 +20,19 @@ public sealed class DatabaseRoleTests(FabFixture fab)
         await AssertDeniedAsync(As("wm_archiver"), "UPDATE job SET winner_status = 'failed'");
         await AssertDeniedAsync(As("wm_archiver"), "DELETE FROM event_key");
         Assert.NotNull((await Sql.QueryAsync(As("wm_archiver"), "SELECT count(*) FROM archive_window"))[0][0]);
+    }
+
+    [Fact]
+    public async Task The_archiver_connected_as_its_role_archives_what_the_site_stored()
+    {
+        using var localApi = fab.Client("localapi-fab2");
+        await Events.PostBatchAsync(localApi, [Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow, site: "fab2")]);
+        using var archiver = fab.Client("archiver-fab2");
+        using var run = await archiver.PostAsync("/v1/archive/run?through=now", null);
+        Assert.True(run.IsSuccessStatusCode, $"{(int)run.StatusCode}: {await run.Content.ReadAsStringAsync()}");
+        var sessions = await Sql.QueryAsync(fab.ConnectionString("monitor-fab2"),
+            "SELECT count(*) FROM archive_window WHERE committed_at IS NOT NULL");
+        Assert.True((long)sessions[0][0]! > 0);
     }
 
     [Fact]
