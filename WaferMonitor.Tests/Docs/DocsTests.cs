@@ -42,6 +42,7 @@ public sealed partial class DocsTests
         "SiteTokens:<id>",                      // CentralApi SiteDirectory
         "services:<name>:<endpoint>:<index>",   // ServiceDefaults service discovery
         "SIDECAR_URL",                          // SDK MonitorOptions
+        "SIDECAR_API_KEY",                      // SDK MonitorOptions
         "OTEL_SERVICE_NAME",                    // ServiceDefaults
         "OTEL_EXPORTER_OTLP_ENDPOINT",          // ServiceDefaults
         "ASPNETCORE_URLS",                      // ServiceDefaults UseDefaultPort
