@@ -47,9 +47,10 @@ public static class SecurityExtensions
             limiter.AddPolicy(SecurityPolicies.IngestRateLimit, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<SecurityOptions>>().Value;
-                var caller = context.User.Identity?.Name ?? "anonymous:" + context.Connection.RemoteIpAddress;
-                if (settings.IngestRequestsPerSecond == 0)
-                    return RateLimitPartition.GetNoLimiter(caller);
+                // Per credential. Ingest without one is only the loopback Sidecar's v2 SDK, whose senders must not see a
+                // 429 they were never written for (the spool's 503 already bounds them).
+                if (context.User.Identity?.Name is not { } caller || settings.IngestRequestsPerSecond == 0)
+                    return RateLimitPartition.GetNoLimiter("");
                 return RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = settings.IngestBurst,
