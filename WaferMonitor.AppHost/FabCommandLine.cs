@@ -28,6 +28,9 @@ public sealed record FabOptions
     /// <summary>A JSON file of alert rules every LocalApi loads (<c>--alert-rules</c>, <c>Alerts:RulesFile</c>).</summary>
     public string? AlertRulesFile { get; init; }
 
+    /// <summary>LocalApis serve reads without a token, for v2's unauthenticated readers (<c>--anonymous-reads</c>).</summary>
+    public bool AnonymousReads { get; init; }
+
     /// <summary>What the fab's options leave over, for Aspire (e.g. <c>--publisher manifest --output-path x.json</c>).</summary>
     public string[] AspireArguments { get; init; } = [];
 
@@ -53,9 +56,10 @@ public static class FabCommandLine
         var prometheus = new Option<bool>("--prometheus") { Description = "Also run the installed Prometheus (and Alertmanager) scraping every service" };
         var alertRules = new Option<string?>("--alert-rules") { Description = "A JSON file of alert rules (an \"Alerts\" section) every LocalApi loads" };
         var throwaway = new Option<bool>("--throwaway-database") { Description = "Run the embedded PostgreSQL without fsync: fast, for data you will throw away" };
+        var anonymousReads = new Option<bool>("--anonymous-reads") { Description = "Let the LocalApis serve reads without a token (for v2's unauthenticated readers)" };
         var root = new RootCommand("Runs the whole local WaferMonitor fab with the Aspire dashboard. Other options go to Aspire, e.g. --publisher manifest --output-path <file>.")
         {
-            sites, postgres, s3, stateDir, otlp, prometheus, alertRules, throwaway,
+            sites, postgres, s3, stateDir, otlp, prometheus, alertRules, throwaway, anonymousReads,
         };
         root.TreatUnmatchedTokensAsErrors = false;
 
@@ -97,6 +101,7 @@ public static class FabCommandLine
             Prometheus = parse.GetValue(prometheus),
             ThrowawayDatabase = parse.GetValue(throwaway),
             AlertRulesFile = alertRulesFile,
+            AnonymousReads = parse.GetValue(anonymousReads),
             AspireArguments = [.. parse.UnmatchedTokens],
         };
     }

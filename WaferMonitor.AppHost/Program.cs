@@ -12,21 +12,22 @@ builder.AddFabSupervision(fab);
 var postgres = builder.AddFabPostgres("postgres", fab);
 var s3 = builder.AddArchiveStorage("s3", fab);
 var alertmanager = builder.AddFabAlertmanager(fab);
-var central = builder.AddProject<Projects.WaferMonitor_CentralApi>("central").WithServiceEndpoint();
+var credentials = FabCredentials.Add(builder, fab);
+var central = credentials.Operator(builder.AddProject<Projects.WaferMonitor_CentralApi>("central").WithServiceEndpoint());
 
 foreach (var site in fab.Sites)
 {
     var database = postgres.AddSiteDatabase($"monitor-{site}");
 
-    var localApi = builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}")
+    var localApi = credentials.ForLocalApi(builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}"), site)
         .WithServiceEndpoint()
-        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithSiteDatabase(database, SiteDatabaseResource.OwnerRole)
         .WithAlertmanager(alertmanager)
         .WithAlertRules(fab.AlertRulesFile)
         .WithEnvironment("LocalApi__SiteId", site)
         .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
-    builder.AddProject<Projects.WaferMonitor_Sidecar>($"sidecar-{site}")
+    credentials.ForSidecar(builder.AddProject<Projects.WaferMonitor_Sidecar>($"sidecar-{site}"), site)
         .WithServiceEndpoint()
         .WithReference(localApi).WaitFor(localApi)
         .WithEnvironment("Sidecar__SiteId", site)
@@ -35,14 +36,16 @@ foreach (var site in fab.Sites)
         .WithEnvironment("Synthetic__Enabled", "true")
         .WithLocalSpool(fab.SpoolDirectory(site));
 
-    builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}")
+    credentials.Operator(builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}"))
         .WithServiceEndpoint()
-        .WithReference(database, connectionName: "monitor").WaitFor(database)
+        .WithSiteDatabase(database, SiteDatabaseResource.ArchiverRole)
         .WithArchiveStorage(s3)
         .WaitFor(localApi)
         .WithEnvironment("Archiver__SiteId", site);
 
-    central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+    credentials.ForCentral(central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}"), site);
+    if (fab.AnonymousReads)
+        localApi.WithEnvironment("Security__AllowAnonymousReads", "true");
 }
 
 if (fab.Prometheus)

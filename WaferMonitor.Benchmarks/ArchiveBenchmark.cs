@@ -36,7 +36,8 @@ public static class ArchiveBenchmark
         var postgres = builder.AddPostgres("postgres", throwaway: true);
         var database = builder.AddDatabase(postgres, $"monitor-{site}");
         var s3 = builder.AddS3("s3", "archive-bench");
-        var localApi = builder.AddProject("localapi", "LocalApi").WithReference(database, connectionName: "monitor").WithEnvironment("LocalApi__SiteId", site);
+        var localApi = builder.AddProject("localapi", "LocalApi").WithReference(database, connectionName: "monitor").WithEnvironment("LocalApi__SiteId", site)
+            .WithEnvironment("Security__IngestRequestsPerSecond", "0");
         builder.AddProject("archiver", "Archiver").WithReference(database, connectionName: "monitor").WithReference(s3).WaitFor(localApi)
             .WithEnvironment("Archiver__SiteId", site).WithEnvironment("Archiver__WindowLag", "1d").WithEnvironment("Archiver__Interval", "1d")
             .WithEnvironment("Archiver__Compression", compression);

@@ -68,6 +68,6 @@ internal static class BenchCommand
             using var localApi = fab.Client($"localapi-{site}");
             await Measure.PostAllAsync(localApi, "/v1/ingest/events:batch", EventGenerator.Batches(site, 100_000, 1000), 4, cancellationToken);
         }
-        await CentralBenchmark.RunAsync(fab.App.GetEndpoint("central"), output, cancellationToken);
+        await CentralBenchmark.RunAsync(fab.App.GetEndpoint("central"), fab.App.AccessKey, output, cancellationToken);
     }
 }

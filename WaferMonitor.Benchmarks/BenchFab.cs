@@ -81,7 +81,8 @@ internal sealed class BenchFab : IAsyncDisposable
                 .WithReference(s3)
                 .WaitFor(localApi)
                 .WithEnvironment("Archiver__SiteId", site);
-            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}")
+                .WithEnvironment($"SiteTokens__{site}", builder.AccessKey);
             if (site == OtherSite && alerts is not null)
             {
                 localApi.WithEnvironment("Alerts__AlertmanagerUrls__0", alerts.Alertmanager.Url.ToString())
@@ -92,14 +93,18 @@ internal sealed class BenchFab : IAsyncDisposable
             }
         }
         foreach (var project in builder.Projects)
-            project.WithEnvironment("Logging__LogLevel__Default", "Warning");
+            project.WithEnvironment("Logging__LogLevel__Default", "Warning")
+                // Benchmarks measure throughput; the per-key ingest rate limit would measure itself.
+                .WithEnvironment("Security__IngestRequestsPerSecond", "0");
         return builder;
     }
 
     public HttpClient Client(string resource)
     {
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        return new HttpClient(handler) { BaseAddress = App.GetEndpoint(resource), Timeout = TimeSpan.FromMinutes(5) };
+        var client = new HttpClient(handler) { BaseAddress = App.GetEndpoint(resource), Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", App.AccessKey);
+        return client;
     }
 
     /// <summary>

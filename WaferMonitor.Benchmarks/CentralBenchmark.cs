@@ -20,9 +20,10 @@ public static class CentralBenchmark
         ("stats", "/v1/stats"),
     ];
 
-    public static async Task RunAsync(Uri central, TextWriter output, CancellationToken ct)
+    public static async Task RunAsync(Uri central, string token, TextWriter output, CancellationToken ct)
     {
         using var client = new HttpClient { BaseAddress = central, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         await output.WriteLineAsync($"central fan-out at {central} — {Requests} sequential requests per row after {Warmup} warm-up");
         await output.WriteLineAsync($"{"request",-20} {"cache",-9} {"p50 ms",8} {"p95 ms",8} {"hits",6} {"partial",8}");
         foreach (var (name, path) in Cases)

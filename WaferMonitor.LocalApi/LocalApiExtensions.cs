@@ -13,6 +13,7 @@ using WaferMonitor.Pages;
 using WaferMonitor.ServiceDefaults.Configuration;
 using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi;
 
@@ -75,7 +76,7 @@ internal static class LocalApiExtensions
         app.MapIngestEndpoints();
         app.MapJobsEndpoints();
         app.MapStatsEndpoints();
-        app.MapOpenApi();
+        app.MapOpenApi().RequireRead();
         app.MapStreamEndpoints();
         app.MapSitePages();
         app.MapAlerts();

@@ -11,7 +11,8 @@ namespace WaferMonitor.Pages;
 
 /// <summary>
 /// The read-only operator pages. They are static files: the browser reads the service's own JSON API (<c>/v1/…</c>), so
-/// the pages and the API are one truth and no page request touches the database or the ingest path.
+/// the pages and the API are one truth and no page request touches the database or the ingest path. The files hold no
+/// data, so they are served without a token; the data they read needs one, which the page asks for (docs/security.md).
 /// </summary>
 public static partial class OperatorPages
 {
@@ -26,9 +27,9 @@ public static partial class OperatorPages
     public static IEndpointRouteBuilder MapSitePages(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", (PageAssets assets, EndpointDataSource endpoints, IOptions<PagesOptions> options) =>
-            Html(assets, "site.html", new PageConfig("site", "", null, options.Value.EffectiveTimeZone, Live: true, OptionalPanels(endpoints))));
+            Html(assets, "site.html", new PageConfig("site", "", null, options.Value.EffectiveTimeZone, Live: true, OptionalPanels(endpoints)))).AllowAnonymous();
         routes.MapGet("/jobs/{jobId}", (PageAssets assets, IOptions<PagesOptions> options) =>
-            Html(assets, "job.html", new PageConfig("job", "", null, options.Value.EffectiveTimeZone, Live: true, [])));
+            Html(assets, "job.html", new PageConfig("job", "", null, options.Value.EffectiveTimeZone, Live: true, []))).AllowAnonymous();
         return routes.MapAssets();
     }
 
@@ -39,15 +40,15 @@ public static partial class OperatorPages
     public static IEndpointRouteBuilder MapCentralPages(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", (PageAssets assets, IOptions<PagesOptions> options) =>
-            Html(assets, "central.html", new PageConfig("central", "", null, options.Value.EffectiveTimeZone, Live: false, [])));
+            Html(assets, "central.html", new PageConfig("central", "", null, options.Value.EffectiveTimeZone, Live: false, []))).AllowAnonymous();
         routes.MapGet("/sites/{site}", (string site, PageAssets assets, IOptions<PagesOptions> options) =>
             SiteId().IsMatch(site)
                 ? Html(assets, "site.html", new PageConfig("site", $"/sites/{site}", site, options.Value.EffectiveTimeZone, Live: false, []))
-                : TypedResults.NotFound());
+                : TypedResults.NotFound()).AllowAnonymous();
         routes.MapGet("/sites/{site}/jobs/{jobId}", (string site, PageAssets assets, IOptions<PagesOptions> options) =>
             SiteId().IsMatch(site)
                 ? Html(assets, "job.html", new PageConfig("job", $"/sites/{site}", site, options.Value.EffectiveTimeZone, Live: false, []))
-                : TypedResults.NotFound());
+                : TypedResults.NotFound()).AllowAnonymous();
         return routes.MapAssets();
     }
 
@@ -60,7 +61,7 @@ public static partial class OperatorPages
             // Revalidated on every load (a cheap 304), so a new build's files are picked up at once.
             context.Response.Headers.CacheControl = "no-cache";
             return Results.Bytes(asset.Bytes, asset.ContentType, entityTag: asset.ETag);
-        });
+        }).AllowAnonymous();
         return routes;
     }
 

@@ -10,6 +10,12 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
 
     public string StateDirectory { get; } = Path.GetFullPath(stateDirectory);
 
+    /// <summary>
+    /// One generated key every service of this application accepts with every scope, that each client of the application
+    /// sends (its HttpClients, a Sidecar to its LocalApi): a rig tests behaviour, not which caller holds which key.
+    /// </summary>
+    public string AccessKey { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
     public IEnumerable<ProjectResource> Projects => resources.OfType<ProjectResource>();
 
     /// <summary>An external server when <paramref name="connectionString"/> is given, else an embedded one.</summary>
@@ -40,8 +46,14 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
 
     public AlertmanagerResource AddAlertmanager(string name) => Add(new AlertmanagerResource(name, ports.Next()));
 
-    public DistributedApplication Build(TextWriter console, bool quiet = false) =>
-        new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet), ports));
+    public DistributedApplication Build(TextWriter console, bool quiet = false)
+    {
+        foreach (var project in Projects)
+            project.WithDefaultEnvironment("Security__Credentials__rig__Key", AccessKey)
+                .WithDefaultEnvironment("Security__Credentials__rig__Scopes", "ingest,read,admin")
+                .WithDefaultEnvironment("Sidecar__LocalApiKey", AccessKey);
+        return new([.. resources], new HostContext(StateDirectory, new ConsoleSink(console, quiet), ports), AccessKey);
+    }
 
     private T Add<T>(T resource) where T : Resource
     {
@@ -64,11 +76,15 @@ public sealed class DistributedApplication : IAsyncDisposable
     private FileStream? stateLock;
     private bool stopped;
 
-    internal DistributedApplication(IReadOnlyList<Resource> resources, HostContext context)
+    internal DistributedApplication(IReadOnlyList<Resource> resources, HostContext context, string accessKey)
     {
         this.resources = resources;
         this.context = context;
+        AccessKey = accessKey;
     }
+
+    /// <summary>The key every service of this application accepts (see <see cref="DistributedApplicationBuilder.AccessKey"/>).</summary>
+    public string AccessKey { get; }
 
     public IReadOnlyList<Resource> Resources => resources;
     public string StateDirectory => context.StateDirectory;
@@ -80,7 +96,13 @@ public sealed class DistributedApplication : IAsyncDisposable
     public Uri GetEndpoint(string name) =>
         resources.FirstOrDefault(r => r.Name == name) is ExecutableResource tool ? tool.Url : Get<ProjectResource>(name).Url;
 
-    public HttpClient CreateHttpClient(string name) => new() { BaseAddress = GetEndpoint(name), Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>A client of the resource that sends the application's <see cref="AccessKey"/>.</summary>
+    public HttpClient CreateHttpClient(string name)
+    {
+        var client = new HttpClient { BaseAddress = GetEndpoint(name), Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AccessKey);
+        return client;
+    }
 
     public async Task StartAsync(TimeSpan readyTimeout, CancellationToken cancellationToken)
     {
@@ -173,16 +195,20 @@ public sealed class DistributedApplication : IAsyncDisposable
 
     private async Task WriteEndpointsAsync(CancellationToken cancellationToken)
     {
-        var entries = resources.ToDictionary(r => r.Name, r => r.Describe());
         var document = new Dictionary<string, object>
         {
-            ["resources"] = entries.ToDictionary(
-                e => e.Key,
-                e => e.Value.Url is not null
-                    ? (object)new Dictionary<string, string> { ["url"] = e.Value.Url }
-                    : new Dictionary<string, string> { ["connectionString"] = e.Value.ConnectionString ?? "" }),
+            ["resources"] = resources.ToDictionary(r => r.Name, r => r.Describe() switch
+            {
+                { Url: { } url } when r is ProjectResource => new Dictionary<string, string> { ["url"] = url, ["token"] = AccessKey },
+                { Url: { } url } => new Dictionary<string, string> { ["url"] = url },
+                var entry => new Dictionary<string, string> { ["connectionString"] = entry.ConnectionString ?? "" },
+            }),
         };
         var temporary = EndpointsFile + ".tmp";
+        await File.WriteAllTextAsync(temporary, "", cancellationToken);
+        // It holds the access key: readable by its owner only.
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(document, IndentedJson), cancellationToken);
         File.Move(temporary, EndpointsFile, overwrite: true);
     }

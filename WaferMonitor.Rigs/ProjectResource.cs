@@ -27,6 +27,13 @@ public sealed class ProjectResource : Resource
         return this;
     }
 
+    /// <summary>Sets <paramref name="key"/> unless the environment already has it (a test's own setting wins).</summary>
+    public ProjectResource WithDefaultEnvironment(string key, string value)
+    {
+        environment.TryAdd(key, () => value);
+        return this;
+    }
+
     /// <summary>Injects what <paramref name="resource"/> exposes (a connection string or a service endpoint) and waits for it.</summary>
     public ProjectResource WithReference(Resource resource, string? connectionName = null)
     {

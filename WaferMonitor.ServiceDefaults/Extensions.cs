@@ -21,6 +21,7 @@ using WaferMonitor.ServiceDefaults.Health;
 using WaferMonitor.ServiceDefaults.Logging;
 using WaferMonitor.ServiceDefaults.Metrics;
 using WaferMonitor.ServiceDefaults.Resilience;
+using WaferMonitor.ServiceDefaults.Security;
 using WaferMonitor.ServiceDefaults.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
@@ -76,6 +77,7 @@ public static class ServiceDefaultsExtensions
             options.Period = TimeSpan.FromSeconds(15);
         });
         builder.AddHttpClientDefaults();
+        builder.AddServiceSecurity();
         builder.Services.Configure<JsonOptions>(options => WireJson.Apply(options.SerializerOptions));
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
@@ -101,11 +103,13 @@ public static class ServiceDefaultsExtensions
         // Every error answer is an RFC 7807 problem: exceptions through ProblemExceptionHandler, bodiless ones (404, 405).
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        // Probes and scrapes arrive every few seconds and would drown the request series: they are not measured.
-        app.MapHealthChecks("/health").DisableHttpMetrics();
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
-        app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync }).DisableHttpMetrics();
-        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription().DisableHttpMetrics();
+        app.UseServiceSecurity();
+        // Probes and scrapes arrive every few seconds and would drown the request series: they are not measured. They stay
+        // open so orchestrators and Prometheus need no credential; they say whether the service is up, not what it holds.
+        app.MapHealthChecks("/health").DisableHttpMetrics().AllowAnonymous();
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics().AllowAnonymous();
+        app.MapHealthChecks("/v1/healthz", new HealthCheckOptions { ResponseWriter = HealthzResponseWriter.WriteAsync }).DisableHttpMetrics().AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription().DisableHttpMetrics().AllowAnonymous();
         return app;
     }
 

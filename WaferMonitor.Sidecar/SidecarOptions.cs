@@ -16,6 +16,12 @@ public sealed class SidecarOptions
     [Required, Url]
     public string LocalApiUrl { get; set; } = "http://localhost:18000";
 
+    /// <summary>
+    /// The ingest key this Sidecar sends to LocalApi (<c>Authorization: Bearer</c>) with events and heartbeats; one of the
+    /// keys in LocalApi's <c>Security:Credentials</c> with the <c>ingest</c> scope.
+    /// </summary>
+    public string? LocalApiKey { get; set; }
+
     /// <summary>How often this Sidecar reports its spool to LocalApi (<c>0s</c>: never).</summary>
     public Duration HeartbeatInterval { get; set; } = Duration.FromSeconds(15);
 

@@ -55,6 +55,7 @@ internal sealed partial class FabSupervisor(
     ResourceLoggerService logs,
     ResourceCommandService commands,
     IConfiguration configuration,
+    FabCredentials credentials,
     IHostApplicationLifetime lifetime) : BackgroundService
 {
     private const int TailLines = 20;
@@ -163,6 +164,8 @@ internal sealed partial class FabSupervisor(
                 entries[resource.Name] = new() { ["connectionString"] = await withConnection.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "" };
             else if (resource is IResourceWithEndpoints withEndpoints && withEndpoints.GetEndpoints().FirstOrDefault(e => e.EndpointName == "http") is { } http)
                 entries[resource.Name] = new() { ["url"] = $"http://127.0.0.1:{http.Port}" };
+            if (resource is ProjectResource && entries.TryGetValue(resource.Name, out var service))
+                AddCredentials(resource.Name, service);
         }
         var temporary = fab.EndpointsFile + ".tmp";
         await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(new { resources = entries }, IndentedJson), cancellationToken);
@@ -174,6 +177,15 @@ internal sealed partial class FabSupervisor(
         Console.WriteLine("The fab is running. Press Ctrl+C to stop it.");
     }
 
+    /// <summary>Beside each service's URL: the operator token (read, admin) and, at a LocalApi, its Sidecar's ingest key.</summary>
+    private void AddCredentials(string resource, Dictionary<string, string> service)
+    {
+        if (credentials.OperatorToken is { } token)
+            service["token"] = token;
+        if (fab.Sites.FirstOrDefault(site => resource == $"localapi-{site}") is { } localApiSite && credentials.IngestKey(localApiSite) is { } ingestKey)
+            service["ingestKey"] = ingestKey;
+    }
+
     /// <summary>The dashboard's address, as the launch profile gives it (none when the dashboard is off, as in tests).</summary>
     private string? DashboardUrl() =>
         model.Resources.Any(r => r.Name == "aspire-dashboard") ? configuration["ASPNETCORE_URLS"]?.Split(';')[0] : null;
@@ -183,7 +195,7 @@ internal sealed partial class FabSupervisor(
         var width = Math.Max(8, entries.Keys.Max(k => k.Length));
         var lines = new List<string> { "", $"{"RESOURCE".PadRight(width)}  ENDPOINT" };
         lines.AddRange(entries.Select(e => $"{e.Key.PadRight(width)}  {e.Value.Values.First()}"));
-        lines.Add($"endpoints: {fab.EndpointsFile}");
+        lines.Add($"endpoints: {fab.EndpointsFile} (with each service's token; readable by you only)");
         lines.Add($"logs:      {fab.LogDirectory}");
         return string.Join(Environment.NewLine, lines);
     }

@@ -17,15 +17,28 @@ public sealed class LocalPostgresResource(string name, string command, string wo
         ReferenceExpression.Create($"Host=127.0.0.1;Port={Endpoint.Property(EndpointProperty.Port)};Username=postgres");
 }
 
-/// <summary>A site's database on the fab's server (embedded or external); created when first checked.</summary>
+/// <summary>
+/// A site's database on the fab's server (embedded or external); created when first checked. On the embedded server it is
+/// owned by <c>wm_owner</c> and each service connects as its own role (deploy/postgres/roles.sql).
+/// </summary>
 public sealed class SiteDatabaseResource(string name, string databaseName, IResourceWithConnectionString server)
     : Resource(name), IResourceWithParent<IResourceWithConnectionString>, IResourceWithConnectionString
 {
+    public const string OwnerRole = "wm_owner";
+    public const string ArchiverRole = "wm_archiver";
+    public const string QueryRole = "wm_query";
+
     public string DatabaseName { get; } = databaseName;
 
     public IResourceWithConnectionString Parent { get; } = server;
 
+    /// <summary>The fab creates the roles on its own server only; on a server given by --postgres the operator does (docs/security.md).</summary>
+    public bool HasRoles => Parent is LocalPostgresResource;
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+
+    /// <summary>The database as <paramref name="role"/> (the later Username wins over the server's).</summary>
+    public ReferenceExpression As(string role) => ReferenceExpression.Create($"{Parent};Database={DatabaseName};Username={role}");
 }
 
 public static class LocalPostgresExtensions
@@ -96,6 +109,18 @@ public static class LocalPostgresExtensions
             .Cast();
     }
 
+    /// <summary>
+    /// The site database as <c>ConnectionStrings:monitor</c>, connected as <paramref name="role"/> where the fab made the
+    /// roles, else (a server given by --postgres, the published manifest) with the database's own connection string.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSiteDatabase(
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> database, string role)
+    {
+        if (database.Resource is SiteDatabaseResource { HasRoles: true } site)
+            return service.WithEnvironment("ConnectionStrings__monitor", site.As(role)).WaitFor(database);
+        return service.WithReference(database, connectionName: "monitor").WaitFor(database);
+    }
+
     private static IResourceBuilder<IResourceWithConnectionString> Cast<T>(this IResourceBuilder<T> builder) where T : IResourceWithConnectionString =>
         builder.ApplicationBuilder.CreateResourceBuilder<IResourceWithConnectionString>(builder.Resource);
 
@@ -111,19 +136,61 @@ public static class LocalPostgresExtensions
                 builder.Database ??= "postgres";
                 await using var connection = new NpgsqlConnection(builder.ConnectionString);
                 await connection.OpenAsync(cancellationToken);
-                await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+                if (database.HasRoles)
+                    await ExecuteAsync(connection, await File.ReadAllTextAsync(RolesFile, cancellationToken), cancellationToken);
+                await using var exists = new NpgsqlCommand("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = @name", connection);
                 exists.Parameters.AddWithValue("name", database.DatabaseName);
-                if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-                {
-                    await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.DatabaseName}\"", connection);
-                    await create.ExecuteNonQueryAsync(cancellationToken);
-                }
+                var owner = await exists.ExecuteScalarAsync(cancellationToken) as string;
+                var quoted = $"\"{database.DatabaseName}\"";
+                if (owner is null)
+                    await ExecuteAsync(connection, database.HasRoles ? $"CREATE DATABASE {quoted} OWNER {SiteDatabaseResource.OwnerRole}" : $"CREATE DATABASE {quoted}", cancellationToken);
+                else if (database.HasRoles && owner != SiteDatabaseResource.OwnerRole)
+                    await HandOverAsync(builder, database.DatabaseName, cancellationToken);
                 return HealthCheckResult.Healthy();
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
             {
                 return HealthCheckResult.Unhealthy($"{database.DatabaseName}: {ex.Message}");
             }
+        }
+
+        private static readonly string RolesFile = Path.Combine(WaferMonitor.Rigs.RepositoryLayout.Root, "deploy", "postgres", "roles.sql");
+
+        /// <summary>
+        /// A database made before the fab had roles (an older state directory) is owned by postgres: its tables, sequences
+        /// and functions are given to wm_owner, so LocalApi's migrations run as the owner from then on.
+        /// </summary>
+        private static async Task HandOverAsync(NpgsqlConnectionStringBuilder server, string databaseName, CancellationToken cancellationToken)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = databaseName };
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, $$"""
+                ALTER DATABASE "{{databaseName}}" OWNER TO {{SiteDatabaseResource.OwnerRole}};
+                DO $$
+                DECLARE r record;
+                BEGIN
+                    FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+                             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                               AND c.relowner <> '{{SiteDatabaseResource.OwnerRole}}'::regrole
+                               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+                    LOOP
+                        EXECUTE format('ALTER TABLE %s OWNER TO {{SiteDatabaseResource.OwnerRole}}', r.name);
+                    END LOOP;
+                    FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+                             WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> '{{SiteDatabaseResource.OwnerRole}}'::regrole
+                    LOOP
+                        EXECUTE format('ALTER FUNCTION %s OWNER TO {{SiteDatabaseResource.OwnerRole}}', r.name);
+                    END LOOP;
+                END
+                $$;
+                """, cancellationToken);
+        }
+
+        private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 }

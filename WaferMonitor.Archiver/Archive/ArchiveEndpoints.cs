@@ -1,4 +1,5 @@
 using Npgsql;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.Archiver.Archive;
 
@@ -7,8 +8,8 @@ internal static class ArchiveEndpoints
     public static IEndpointRouteBuilder MapArchiveEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/archive").WithTags("Archive");
-        group.MapPost("/run", Run).Produces<RunSummary>().ProducesProblem(400).ProducesProblem(503);
-        group.MapGet("/status", Status).Produces<ArchiveStatus>();
+        group.MapPost("/run", Run).RequireAdmin().Produces<RunSummary>().ProducesProblem(400).ProducesProblem(503);
+        group.MapGet("/status", Status).RequireRead().Produces<ArchiveStatus>();
         return routes;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.Archiver.ReadBack;
 
@@ -9,7 +10,7 @@ internal static class ReadBackEndpoints
 
     public static IEndpointRouteBuilder MapReadBackEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/archive/jobs").WithTags("Archive read-back");
+        var group = routes.MapGroup("/v1/archive/jobs").WithTags("Archive read-back").RequireRead();
         group.MapGet("", ListJobs).Produces<ArchivedJobPage>().ProducesProblem(400);
         group.MapGet("/{jobId}", GetJob).Produces<ArchivedJobDetail>().ProducesProblem(400).ProducesProblem(404);
         return routes;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.CentralApi.Alerts;
 
@@ -13,7 +14,7 @@ internal static class AlertsEndpoints
 {
     public static IEndpointRouteBuilder MapAlertsEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Alerts").MapGet("/alerts",
+        routes.MapGroup("/v1").WithTags("Alerts").RequireRead().MapGet("/alerts",
             (HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, MergedListing listing, IOptions<CentralOptions> options) =>
                 JobsEndpoints.ListAsync(context, "/v1/alerts", sites, cache, fanOut, listing, options.Value));
         return routes;

@@ -1,3 +1,4 @@
+using WaferMonitor.ServiceDefaults.Security;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -24,7 +25,7 @@ internal static class ErrorsEndpoints
 
     public static IEndpointRouteBuilder MapErrorsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("Errors");
+        var group = routes.MapGroup("/v1").WithTags("Errors").RequireRead();
         group.MapGet("/errors", ListGroupsAsync);
         group.MapGet("/errors/{fingerprint}", (string fingerprint, HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut,
             MergedListing listing, IOptions<CentralOptions> options) =>

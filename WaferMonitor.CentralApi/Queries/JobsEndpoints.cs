@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.CentralApi.Queries;
 
@@ -12,7 +13,7 @@ internal static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("Jobs");
+        var group = routes.MapGroup("/v1").WithTags("Jobs").RequireRead();
         group.MapGet("/jobs", (HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, MergedListing listing, IOptions<CentralOptions> options) =>
             ListAsync(context, "/v1/jobs", sites, cache, fanOut, listing, options.Value));
         group.MapGet("/subjobs", (HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, MergedListing listing, IOptions<CentralOptions> options) =>

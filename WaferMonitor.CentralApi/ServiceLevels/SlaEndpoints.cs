@@ -1,3 +1,4 @@
+using WaferMonitor.ServiceDefaults.Security;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using WaferMonitor.CentralApi.Caching;
@@ -26,7 +27,7 @@ internal static class SlaEndpoints
 
     public static IEndpointRouteBuilder MapSlaEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Service levels").MapGet("/sla", GetAsync);
+        routes.MapGroup("/v1").WithTags("Service levels").RequireRead().MapGet("/sla", GetAsync);
         return routes;
     }
 

@@ -43,6 +43,8 @@ public sealed partial class SiteClient(IHttpClientFactory clients, IOptions<Cent
             entered = true;
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(site.BaseAddress, pathAndQuery));
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            if (site.Token is { Length: > 0 } token)
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await clients.CreateClient(HttpClientName).SendAsync(request, deadline.Token);
             var body = await response.Content.ReadAsByteArrayAsync(deadline.Token);
             return new SiteResponse((int)response.StatusCode, body, response.Content.Headers.ContentType?.ToString() ?? "application/json");

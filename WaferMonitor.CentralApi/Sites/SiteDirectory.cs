@@ -2,12 +2,14 @@ using Microsoft.Extensions.Options;
 
 namespace WaferMonitor.CentralApi.Sites;
 
-public sealed record Site(string Id, Uri BaseAddress);
+/// <param name="Token">The read token this CentralApi sends to the site (<c>SiteTokens:&lt;id&gt;</c>), if any.</param>
+public sealed record Site(string Id, Uri BaseAddress, string? Token = null);
 
 /// <summary>
 /// The sites this CentralApi reads, from <c>Sites:&lt;id&gt;=url</c> (what the AppHost sets, service-discovery names
 /// allowed), from the v2 form <c>SITES=fab1=http://site1:18000,fab2=…</c>, and otherwise from service discovery: each
-/// <c>services:localapi-&lt;id&gt;</c> entry an Aspire AppHost injects is site <c>&lt;id&gt;</c>.
+/// <c>services:localapi-&lt;id&gt;</c> entry an Aspire AppHost injects is site <c>&lt;id&gt;</c>. Each site's read token is
+/// <c>SiteTokens:&lt;id&gt;</c>.
 /// </summary>
 public sealed class SiteDirectory
 {
@@ -38,7 +40,8 @@ public sealed class SiteDirectory
         }
         if (sites.Count == 0)
             throw new OptionsValidationException("Sites", typeof(SiteDirectory), ["Sites: no site configured; set Sites:<id>=<url> or SITES=<id>=<url>,…"]);
-        All = [.. sites.Values.OrderBy(s => s.Id, StringComparer.Ordinal)];
+        var tokens = configuration.GetSection("SiteTokens").GetChildren().ToDictionary(t => t.Key, t => t.Value, StringComparer.OrdinalIgnoreCase);
+        All = [.. sites.Values.Select(s => s with { Token = tokens.GetValueOrDefault(s.Id) }).OrderBy(s => s.Id, StringComparer.Ordinal)];
     }
 
     private const string DiscoveredPrefix = "localapi-";

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.CentralApi.Sites;
 
@@ -6,7 +7,7 @@ internal static class SitesEndpoints
 {
     public static IEndpointRouteBuilder MapSitesEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Sites").MapGet("/sites", ListSites);
+        routes.MapGroup("/v1").WithTags("Sites").RequireRead().MapGet("/sites", ListSites);
         return routes;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.CentralApi.Caching;
 using WaferMonitor.CentralApi.Queries;
 using WaferMonitor.CentralApi.Sites;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.CentralApi.Stats;
 
@@ -13,7 +14,7 @@ internal static class StatsEndpoints
 
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Stats").MapGet("/stats", GetStatsAsync);
+        routes.MapGroup("/v1").WithTags("Stats").RequireRead().MapGet("/stats", GetStatsAsync);
         return routes;
     }
 

@@ -19,7 +19,7 @@ internal static class JobsCommand
         command.Add(limit);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var client = new ApiClient(parse.GetValue(api.Api));
+            using var client = new ApiClient(parse.GetValue(api.Api), parse.GetValue(api.Token));
             var query = Query.Build(
                 ("limit", parse.GetValue(limit).ToString(CultureInfo.InvariantCulture)),
                 ("status", parse.GetValue(api.Status)),

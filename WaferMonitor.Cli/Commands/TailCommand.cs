@@ -26,7 +26,7 @@ internal static class TailCommand
         command.Add(job);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var client = new ApiClient(parse.GetValue(api.Api));
+            using var client = new ApiClient(parse.GetValue(api.Api), parse.GetValue(api.Token));
             var query = "v1/stream" + Query.Build(
                 ("status", parse.GetValue(api.Status)),
                 ("kind", parse.GetValue(kind)),

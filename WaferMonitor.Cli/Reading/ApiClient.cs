@@ -6,16 +6,20 @@ namespace WaferMonitor.Cli.Reading;
 /// <summary>A request to LocalApi failed; the message is the one line the user sees.</summary>
 internal sealed class ApiException(string message) : Exception(message);
 
-/// <summary>Reads a site's LocalApi: <c>--api</c>, else <c>WAFERMONITOR_API</c>.</summary>
+/// <summary>
+/// Reads a site's LocalApi: <c>--api</c>, else <c>WAFERMONITOR_API</c>, with the read token from <c>--token</c>, else
+/// <c>WAFERMONITOR_TOKEN</c> (none for a site that allows anonymous reads).
+/// </summary>
 internal sealed class ApiClient : IDisposable
 {
     public const string ApiUrlVariable = "WAFERMONITOR_API";
+    public const string TokenVariable = "WAFERMONITOR_TOKEN";
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient _http;
 
-    public ApiClient(string? option)
+    public ApiClient(string? option, string? tokenOption = null)
     {
         var text = !string.IsNullOrWhiteSpace(option) ? option : Environment.GetEnvironmentVariable(ApiUrlVariable);
         if (string.IsNullOrWhiteSpace(text))
@@ -23,6 +27,9 @@ internal sealed class ApiClient : IDisposable
         if (!Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw new UsageException($"LocalApi URL '{text}' is not an absolute http(s) URL (from --api or {ApiUrlVariable})");
         _http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
+        var token = !string.IsNullOrWhiteSpace(tokenOption) ? tokenOption : Environment.GetEnvironmentVariable(TokenVariable);
+        if (!string.IsNullOrWhiteSpace(token))
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Trim());
     }
 
     public Uri BaseAddress => _http.BaseAddress!;
@@ -72,6 +79,8 @@ internal sealed class ApiClient : IDisposable
             return response;
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         response.Dispose();
+        if (response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            throw new ApiException($"GET {url}: HTTP {(int)response.StatusCode}: pass a read token with --token or set {TokenVariable}");
         throw new ApiException($"GET {url}: HTTP {(int)response.StatusCode} {ProblemDetail(body)}".TrimEnd());
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.ServiceDefaults.Compatibility;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Alerts;
 
@@ -28,7 +29,7 @@ internal static class AlertsEndpoints
 {
     public static IEndpointRouteBuilder MapAlertsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("Alerts");
+        var group = routes.MapGroup("/v1").WithTags("Alerts").RequireRead();
         group.MapGet("/alerts", ListAlerts)
             .WithSummary("Alerts of this site, active and past, newest first (state, severity, rule, app, from, to, limit, cursor)")
             .Produces<Page<AlertItem>>().ProducesProblem(400);

@@ -1,3 +1,4 @@
+using WaferMonitor.ServiceDefaults.Security;
 using System.Diagnostics;
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.ServiceDefaults.Compatibility;
@@ -8,7 +9,7 @@ internal static class ErrorsEndpoints
 {
     public static IEndpointRouteBuilder MapErrorsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("Errors");
+        var group = routes.MapGroup("/v1").WithTags("Errors").RequireRead();
         group.MapGet("/errors", ListGroups)
             .WithSummary("Failures grouped by fingerprint: counts, first/last seen, hourly counts, affected lots and wafers, new/regressed")
             .Produces<ErrorGroupList>().ProducesProblem(400);

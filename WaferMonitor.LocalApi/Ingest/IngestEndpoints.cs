@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.Compatibility;
 using WaferMonitor.ServiceDefaults.Ingest;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Ingest;
 
@@ -10,7 +11,7 @@ internal static class IngestEndpoints
 {
     public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest");
+        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest").RequireIngest();
         group.MapPost("/events", IngestOne).Accepts<WireEvent>("application/json")
             .Produces<LocalIngestResponse>().ProducesProblem(400).ProducesProblem(413);
         group.MapPost("/events:batch", IngestBatch).Accepts<WireEvent[]>("application/json")

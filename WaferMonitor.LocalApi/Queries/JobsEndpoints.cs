@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WaferMonitor.ServiceDefaults.Compatibility;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Queries;
 
@@ -7,7 +8,7 @@ internal static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("Jobs");
+        var group = routes.MapGroup("/v1").WithTags("Jobs").RequireRead();
         group.MapGet("/jobs", ListJobs).Produces<Page<JobItem>>().ProducesProblem(400);
         group.MapGet("/subjobs", ListSubjobs).Produces<Page<SubjobItem>>().ProducesProblem(400);
         group.MapGet("/jobs/{jobId}", GetJob).Produces<JobDetail>().ProducesProblem(400).ProducesProblem(404);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Alerts;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Sidecars;
 
@@ -18,8 +19,8 @@ internal static partial class SidecarsEndpoints
     public static IEndpointRouteBuilder MapSidecarsEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/sidecars").WithTags("Sidecars");
-        group.MapPost("/heartbeat", ReceiveAsync).WithSummary("A Sidecar's periodic report").ProducesProblem(400);
-        group.MapGet("", ListAsync).WithSummary("The Sidecars that report to this site").Produces<SidecarsView>();
+        group.MapPost("/heartbeat", ReceiveAsync).RequireIngest().WithSummary("A Sidecar's periodic report").ProducesProblem(400);
+        group.MapGet("", ListAsync).RequireRead().WithSummary("The Sidecars that report to this site").Produces<SidecarsView>();
         return routes;
     }
 

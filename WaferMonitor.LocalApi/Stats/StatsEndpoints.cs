@@ -1,5 +1,6 @@
 using WaferMonitor.LocalApi.Queries;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Stats;
 
@@ -11,7 +12,7 @@ internal static class StatsEndpoints
 
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Stats")
+        routes.MapGroup("/v1").WithTags("Stats").RequireRead()
             .MapGet("/stats", GetStats)
             .WithSummary("Job counts, time buckets, per-app percentiles and failure rates, running jobs")
             .Produces<JobStats>().ProducesProblem(400);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using WaferMonitor.Sdk.Contracts;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.LocalApi.Streaming;
 
@@ -12,7 +13,9 @@ internal static class StreamEndpoints
 {
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1").WithTags("Stream")
+        routes.MapGroup("/v1").WithTags("Stream").RequireRead()
+            // The pages follow the stream with EventSource, which cannot send a header.
+            .WithMetadata(new QueryStringTokenMetadata())
             .MapGet("/stream", OpenStream).Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(400);
         return routes;
     }

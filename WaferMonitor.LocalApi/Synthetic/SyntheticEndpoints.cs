@@ -1,3 +1,4 @@
+using WaferMonitor.ServiceDefaults.Security;
 using System.Text.RegularExpressions;
 using Npgsql;
 using WaferMonitor.LocalApi.Queries;
@@ -17,7 +18,9 @@ public sealed record SyntheticSummary(
 
 /// <summary>
 /// <c>POST /v1/synthetic/results</c>: a Sidecar's canary results (stored once each, however often resent);
-/// <c>GET /v1/synthetic</c>: the checks over a range, their pass rate and latency, and the most recent ones.
+/// <c>GET /v1/synthetic</c>: the checks over a range, their pass rate and latency, and the most recent ones;
+/// <c>GET /v1/synthetic/checks/{id}</c>: a canary job as the job query sees it, for the Sidecar's ingest key (which
+/// cannot read other jobs).
 /// </summary>
 internal static partial class SyntheticEndpoints
 {
@@ -27,11 +30,18 @@ internal static partial class SyntheticEndpoints
     public static IEndpointRouteBuilder MapSyntheticEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/synthetic").WithTags("Synthetic checks");
-        group.MapPost("/results", ReceiveAsync).WithSummary("A Sidecar's synthetic check results").ProducesProblem(400);
-        group.MapGet("", SummaryAsync).WithSummary("Synthetic checks over a range: pass rate, latency, the latest ones")
+        group.MapPost("/results", ReceiveAsync).RequireIngest().WithSummary("A Sidecar's synthetic check results").ProducesProblem(400);
+        group.MapGet("/checks/{checkId:guid}", CheckAsync).RequireIngest().WithSummary("A canary job, as GET /v1/jobs/{id} shows it")
+            .Produces<JobDetail>().ProducesProblem(404);
+        group.MapGet("", SummaryAsync).RequireRead().WithSummary("Synthetic checks over a range: pass rate, latency, the latest ones")
             .Produces<SyntheticSummary>().ProducesProblem(400);
         return routes;
     }
+
+    private static async Task<IResult> CheckAsync(Guid checkId, JobQueries queries, CancellationToken ct) =>
+        await queries.GetJobAsync(checkId, ct) is { } detail && detail.Job.AppName == SyntheticChecks.CanaryApp
+            ? TypedResults.Ok(detail)
+            : TypedResults.Problem("no canary job with this id", statusCode: 404, title: "Not found");
 
     private static async Task<IResult> ReceiveAsync(SyntheticCheckResult[] results, NpgsqlDataSource dataSource, CancellationToken ct)
     {

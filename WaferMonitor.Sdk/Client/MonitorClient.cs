@@ -61,6 +61,8 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        if (_options.ApiKey is { Length: > 0 } apiKey)
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         _queue = new EventQueue(_options.QueueCapacity);
         _telemetry = new SdkTelemetry(() => _queue.Count);
         _sender = new EventSender(_http, _options, _queue, _telemetry, Time, _logger);

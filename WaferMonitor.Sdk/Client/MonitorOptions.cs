@@ -23,6 +23,14 @@ public sealed class MonitorOptions
     /// <summary>Site used by <see cref="MonitorClient.StartJob(string, object?)"/>.</summary>
     public string? SiteId { get; set; }
 
+    /// <summary>
+    /// The ingest key sent as <c>Authorization: Bearer</c>: needed only by a Sidecar that listens beyond loopback
+    /// (<c>WaferMonitor:ApiKey</c>, else <c>SIDECAR_API_KEY</c>).
+    /// </summary>
+    public string? ApiKey { get; set; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
+
+    public const string ApiKeyVariable = "SIDECAR_API_KEY";
+
     /// <summary>Application reported with every event; when null, derived from the entry assembly.</summary>
     public AppRef? App { get; set; }
 
@@ -71,6 +79,7 @@ public sealed class MonitorOptions
                 : throw Invalid($"{SectionName}:SidecarUrl", url, "is not an absolute URL");
 
         options.SiteId = NonEmpty(section["SiteId"]) ?? options.SiteId;
+        options.ApiKey = NonEmpty(section["ApiKey"]) ?? NonEmpty(configuration[ApiKeyVariable]) ?? options.ApiKey;
 
         var appName = NonEmpty(section["App:Name"]);
         if (appName is not null)

@@ -5,6 +5,7 @@ using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.ServiceDefaults.Telemetry;
 using WaferMonitor.Sidecar.Forwarding;
 using WaferMonitor.Sidecar.Spool;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.Sidecar.Ingest;
 
@@ -13,7 +14,7 @@ internal static class IngestEndpoints
 {
     public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest");
+        var group = routes.MapGroup("/v1/ingest").WithTags("Ingest").RequireIngest();
         group.MapPost("/events", (HttpRequest request, SidecarIngest ingest, CancellationToken ct) => ingest.HandleAsync(request, batch: false, ct))
             .Accepts<WireEvent>("application/json");
         group.MapPost("/events:batch", (HttpRequest request, SidecarIngest ingest, CancellationToken ct) => ingest.HandleAsync(request, batch: true, ct))

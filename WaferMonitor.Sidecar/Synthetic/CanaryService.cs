@@ -10,7 +10,8 @@ namespace WaferMonitor.Sidecar.Synthetic;
 /// <summary>
 /// The site's canary (docs/observability.md#synthetic-checks): every <c>Synthetic:Interval</c> it posts a started and a
 /// finished event of a job of the reserved app to this Sidecar's own ingest endpoint — so the job goes through the spool,
-/// the forwarder, LocalApi and PostgreSQL like any other — and polls LocalApi's <c>GET /v1/jobs/{id}</c> until the job
+/// the forwarder, LocalApi and PostgreSQL like any other — and polls LocalApi's <c>GET /v1/synthetic/checks/{id}</c>
+/// (the job query, limited to canary jobs so the Sidecar's ingest key suffices) until the job
 /// shows as succeeded. The time from the Sidecar's acknowledgement to that is the check's latency; not seeing it within
 /// <c>Synthetic:Timeout</c> is a failure. Results are metrics here and rows in LocalApi's <c>synthetic_check</c>, reported
 /// until LocalApi takes them, so the checks that failed while it was unreachable are recorded when it is back.
@@ -20,6 +21,9 @@ internal sealed partial class CanaryService(
     IOptions<SyntheticOptions> options, IOptions<SidecarOptions> sidecar, TimeProvider clock, ILogger<CanaryService> logger) : BackgroundService
 {
     public const string HttpClientName = "synthetic";
+
+    /// <summary>Posts the canary's events to this Sidecar, as a v2 app on the node does: without the LocalApi key.</summary>
+    public const string SelfHttpClientName = "synthetic-self";
 
     /// <summary>The reserved app's id: the same on every site, so its registry row is one.</summary>
     private static readonly AppRef CanaryApp = new(Guid.Parse("5e7a1c00-0000-4000-8000-00000000ca7a"), SyntheticChecks.CanaryApp, "1");
@@ -78,7 +82,8 @@ internal sealed partial class CanaryService(
         {
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             attempt.CancelAfter(timeout);
-            using var response = await client.PostAsJsonAsync(new Uri(self, "/v1/ingest/events:batch"), events, WireJson.Options, attempt.Token);
+            using var response = await clients.CreateClient(SelfHttpClientName)
+                .PostAsJsonAsync(new Uri(self, "/v1/ingest/events:batch"), events, WireJson.Options, attempt.Token);
             if (!response.IsSuccessStatusCode)
                 return Failed($"the Sidecar answered HTTP {(int)response.StatusCode}", ackedAt: null);
         }
@@ -95,7 +100,7 @@ internal sealed partial class CanaryService(
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 attempt.CancelAfter(remaining < AttemptTimeout ? remaining : AttemptTimeout);
-                using var response = await client.GetAsync(new Uri(localApi, $"/v1/jobs/{checkId}"), attempt.Token);
+                using var response = await client.GetAsync(new Uri(localApi, $"/v1/synthetic/checks/{checkId}"), attempt.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     var detail = await response.Content.ReadFromJsonAsync<JsonElement>(attempt.Token);

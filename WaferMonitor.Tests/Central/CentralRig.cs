@@ -42,7 +42,8 @@ public sealed class CentralRig : IAsyncDisposable
         // Declared after what it waits for: the orchestrator looks dependencies up as it starts each resource.
         var central = builder.AddProject("central", "CentralApi");
         foreach (var (site, localApi) in sites.Zip(localApis))
-            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}");
+            central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}")
+                .WithEnvironment($"SiteTokens__{site}", builder.AccessKey);
         foreach (var (key, value) in centralEnvironment ?? new Dictionary<string, string>())
             central.WithEnvironment(key, value);
         var app = builder.Build(TextWriter.Null, quiet: true);

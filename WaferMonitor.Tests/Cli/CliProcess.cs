@@ -32,6 +32,7 @@ internal sealed class CliProcess : IDisposable
         var info = BuiltAssembly.StartInfo("WaferMonitor.Cli", "WaferMonitor.Cli", arguments);
         info.Environment.Remove("SIDECAR_URL");
         info.Environment.Remove("WAFERMONITOR_API");
+        info.Environment.Remove("WAFERMONITOR_TOKEN");
         return new CliProcess(Process.Start(info)!);
     }
 

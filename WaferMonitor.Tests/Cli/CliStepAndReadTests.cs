@@ -60,6 +60,15 @@ public sealed class CliStepAndReadTests(FabFixture fab)
     }
 
     [Fact]
+    public async Task Jobs_without_a_token_says_how_to_pass_one()
+    {
+        var (exitCode, _, stderr) = await CliProcess.RunAsync("jobs", "--api", LocalApi);
+
+        Assert.Equal(1, exitCode);
+        Assert.EndsWith("HTTP 401: pass a read token with --token or set WAFERMONITOR_TOKEN", stderr.Trim());
+    }
+
+    [Fact]
     public async Task Jobs_lists_the_sites_jobs_as_an_aligned_table_or_json()
     {
         var key = $"cli-jobs-{Guid.NewGuid():N}"[..24];
@@ -69,13 +78,13 @@ public sealed class CliStepAndReadTests(FabFixture fab)
         JsonElement page = default;
         await Events.Eventually(async () =>
         {
-            var json = await CliProcess.RunAsync("jobs", "--api", LocalApi, "--key", key, "--json");
+            var json = await CliProcess.RunAsync("jobs", "--api", LocalApi, "--token", fab.Token("localapi-fab1"), "--key", key, "--json");
             Assert.True(json.ExitCode == 0, json.Stderr);
             page = JsonDocument.Parse(json.Stdout).RootElement.Clone();
             return page.GetProperty("count").GetInt32() == 1 && page.GetProperty("items")[0].GetProperty("status").GetString() == "succeeded";
         }, "jobs --json to show the finished job");
 
-        var table = await CliProcess.RunAsync("jobs", "--api", LocalApi, "--key", key);
+        var table = await CliProcess.RunAsync("jobs", "--api", LocalApi, "--token", fab.Token("localapi-fab1"), "--key", key);
         Assert.True(table.ExitCode == 0, table.Stderr);
         var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
@@ -91,8 +100,8 @@ public sealed class CliStepAndReadTests(FabFixture fab)
     public async Task Tail_follows_the_live_stream_as_lines_or_json()
     {
         var app = $"cli-tail-{Guid.NewGuid():N}"[..20];
-        using var json = CliProcess.Start("tail", "--api", LocalApi, "--app", app, "--json");
-        using var lines = CliProcess.Start("tail", "--api", LocalApi, "--app", app);
+        using var json = CliProcess.Start("tail", "--api", LocalApi, "--token", fab.Token("localapi-fab1"), "--app", app, "--json");
+        using var lines = CliProcess.Start("tail", "--api", LocalApi, "--token", fab.Token("localapi-fab1"), "--app", app);
 
         // The stream starts "now": keep recording jobs until both followers have seen one end.
         await Events.Eventually(async () =>

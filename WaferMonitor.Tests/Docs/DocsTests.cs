@@ -39,8 +39,10 @@ public sealed partial class DocsTests
     [
         "Sites:<id>",                           // CentralApi SiteDirectory
         "SITES",                                // CentralApi SiteDirectory, v2's form
+        "SiteTokens:<id>",                      // CentralApi SiteDirectory
         "services:<name>:<endpoint>:<index>",   // ServiceDefaults service discovery
         "SIDECAR_URL",                          // SDK MonitorOptions
+        "SIDECAR_API_KEY",                      // SDK MonitorOptions
         "OTEL_SERVICE_NAME",                    // ServiceDefaults
         "OTEL_EXPORTER_OTLP_ENDPOINT",          // ServiceDefaults
         "ASPNETCORE_URLS",                      // ServiceDefaults UseDefaultPort

@@ -53,7 +53,7 @@ public sealed class ManifestTests
             var archiver = resources.GetProperty("archiver-" + site).GetProperty("env");
             Assert.Equal("{s3-secret-key.value}", archiver.GetProperty("Archiver__S3__SecretKey").GetString());
         }
-        foreach (var secret in new[] { "postgres-password", "s3-access-key", "s3-secret-key" })
+        foreach (var secret in new[] { "postgres-password", "s3-access-key", "s3-secret-key", "operator-token", "localapi-fab1-ingest-key", "localapi-fab1-read-token" })
         {
             Assert.Equal("parameter.v0", Type(secret));
             Assert.True(resources.GetProperty(secret).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean(), secret);

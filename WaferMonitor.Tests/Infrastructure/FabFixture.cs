@@ -18,6 +18,7 @@ public sealed class FabFixture : IAsyncLifetime
 
     private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "wm-test-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Dictionary<string, string> connectionStrings = [];
+    private readonly Dictionary<string, (string? Token, string? IngestKey)> credentials = [];
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -41,13 +42,48 @@ public sealed class FabFixture : IAsyncLifetime
         foreach (var name in new[] { "postgres", "monitor-fab1", "monitor-fab2" })
             connectionStrings[name] = await App.GetConnectionStringAsync(name, timeout.Token) ?? throw new InvalidOperationException($"{name} has no connection string");
         await Events.Eventually(() => Task.FromResult(File.Exists(EndpointsFile)), "endpoints.json written");
+        using var endpoints = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(EndpointsFile));
+        foreach (var resource in endpoints.RootElement.GetProperty("resources").EnumerateObject())
+            credentials[resource.Name] = (Property(resource.Value, "token"), Property(resource.Value, "ingestKey"));
     }
 
+    private static string? Property(System.Text.Json.JsonElement entry, string name) =>
+        entry.TryGetProperty(name, out var value) ? value.GetString() : null;
+
+    /// <summary>The operator token (read, admin) the fab wrote beside the service's URL in endpoints.json.</summary>
+    public string Token(string resource) => credentials[resource].Token ?? throw new InvalidOperationException($"{resource} has no token");
+
+    /// <summary>The ingest key of a LocalApi (its Sidecar's), from endpoints.json.</summary>
+    public string IngestKey(string localApi) => credentials[localApi].IngestKey ?? throw new InvalidOperationException($"{localApi} has no ingest key");
+
+    /// <summary>
+    /// A client of the service that sends the right credential, as endpoints.json gives them: the LocalApi's ingest key
+    /// with writes of events and heartbeats, the operator token with everything else.
+    /// </summary>
     public HttpClient Client(string resource)
     {
-        var client = App.CreateHttpClient(resource, "http");
-        client.Timeout = TimeSpan.FromSeconds(30);
+        var (token, ingestKey) = credentials[resource];
+        var client = new HttpClient(new CredentialHandler(token, ingestKey) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = Endpoint(resource),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
         return client;
+    }
+
+    /// <summary>Without any credential, as a stranger on the network would call.</summary>
+    public HttpClient AnonymousClient(string resource) => new() { BaseAddress = Endpoint(resource), Timeout = TimeSpan.FromSeconds(30) };
+
+    private sealed class CredentialHandler(string? token, string? ingestKey) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri?.AbsolutePath ?? "";
+            var isIngest = request.Method == HttpMethod.Post && (path.StartsWith("/v1/ingest/", StringComparison.Ordinal) || path == "/v1/sidecars/heartbeat");
+            if ((isIngest && ingestKey is not null ? ingestKey : token) is { } credential && request.Headers.Authorization is null)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credential);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");

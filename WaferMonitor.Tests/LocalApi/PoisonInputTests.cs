@@ -114,7 +114,7 @@ public sealed class PoisonInputTests(FabFixture fab)
     public async Task A_chunk_size_past_any_length_is_answered_400(string resource)
     {
         var answer = await RawExchangeAsync(resource, Http(
-            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", "Content-Type: application/json", "Transfer-Encoding: chunked", "",
+            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", IngestAuthorization(resource), "Content-Type: application/json", "Transfer-Encoding: chunked", "",
             "ffffffffffffffffff", "[]", ""), halfClose: false);
         Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"answer: {answer}");
         // Kestrel's verdict on the body, not on a malformed request line.
@@ -129,12 +129,16 @@ public sealed class PoisonInputTests(FabFixture fab)
         // Kestrel takes the half-close for the client going away, so there may be no answer at all; what must not happen
         // is a 500, or a service left unable to answer the next request.
         var answer = await RawExchangeAsync(resource, Http(
-            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", "Content-Type: application/json", "Content-Length: 500", "",
+            "POST /v1/ingest/events:batch HTTP/1.1", "Host: x", IngestAuthorization(resource), "Content-Type: application/json", "Content-Length: 500", "",
             "[{\"a\": 1}"), halfClose: true);
         Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 4", StringComparison.Ordinal), $"answer: {answer}");
         using var client = fab.Client(resource);
         Assert.True((await client.GetAsync("/health")).IsSuccessStatusCode);
     }
+
+    /// <summary>The header a LocalApi's ingest needs (its Sidecar's key); the loopback Sidecar needs none but takes it.</summary>
+    private string IngestAuthorization(string resource) =>
+        $"Authorization: Bearer {fab.IngestKey(resource.Replace("sidecar-", "localapi-", StringComparison.Ordinal))}";
 
     /// <summary>An HTTP/1.1 message from its lines, joined with CRLF as the protocol wants.</summary>
     private static string Http(params string[] lines) => string.Join("\r\n", lines);

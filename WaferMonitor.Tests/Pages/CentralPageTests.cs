@@ -23,7 +23,7 @@ public sealed class CentralPageTests(FabFixture fab)
             using var localApi = fab.Client($"localapi-{site}");
             await Lots.SeedShiftAsync(localApi, site, $"{tag}-{site}");
         }
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
         var page = await chromium.OpenAsync(central.BaseAddress!);
         foreach (var site in new[] { "fab1", "fab2" })
         {
@@ -56,7 +56,7 @@ public sealed class CentralPageTests(FabFixture fab)
         foreach (var site in rig.Sites)
             await rig.AddJobAsync(site, "frozen-page");
         using var central = rig.Client("central");
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(rig.App.AccessKey);
         var page = await chromium.OpenAsync(new Uri(central.BaseAddress!, "/?refresh=2"));
         var (up, frozen) = (rig.Sites[0], rig.Sites[1]);
         foreach (var site in rig.Sites)

@@ -15,10 +15,13 @@ public sealed class Chromium : IAsyncDisposable
     private readonly IBrowser browser;
     private readonly List<string> consoleErrors = [];
 
-    private Chromium(IPlaywright playwright, IBrowser browser)
+    private readonly string? token;
+
+    private Chromium(IPlaywright playwright, IBrowser browser, string? token)
     {
         this.playwright = playwright;
         this.browser = browser;
+        this.token = token;
     }
 
     /// <summary>Console errors and uncaught exceptions of every page opened so far.</summary>
@@ -33,14 +36,15 @@ public sealed class Chromium : IAsyncDisposable
         Assert.True(errors.Count == 0, "console errors:\n" + string.Join("\n", errors));
     }
 
-    public static async Task<Chromium> LaunchAsync()
+    /// <param name="token">The read token every page finds in its localStorage, as an operator who entered it once.</param>
+    public static async Task<Chromium> LaunchAsync(string? token)
     {
         Assert.True(File.Exists(ExecutablePath), $"no Chromium at {ExecutablePath} (apt-get install chromium)");
         var playwright = await Playwright.CreateAsync();
         try
         {
             var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ExecutablePath, Headless = true });
-            return new Chromium(playwright, browser);
+            return new Chromium(playwright, browser, token);
         }
         catch
         {
@@ -58,6 +62,8 @@ public sealed class Chromium : IAsyncDisposable
             ColorScheme = colorScheme == "dark" ? ColorScheme.Dark : ColorScheme.Light,
             AcceptDownloads = true,
         });
+        if (token is not null)
+            await context.AddInitScriptAsync($"localStorage.setItem('wm-token', {System.Text.Json.JsonSerializer.Serialize(token)})");
         var page = await context.NewPageAsync();
         page.Console += (_, message) =>
         {

@@ -15,12 +15,37 @@ public sealed class SitePageTests(FabFixture fab)
     private static string Tag(string what) => $"{what}-{Guid.NewGuid().ToString("N")[..8]}";
 
     [Fact]
+    public async Task Without_a_token_the_site_view_asks_for_one_and_keeps_it_in_the_browser()
+    {
+        using var localApi = fab.Client("localapi-fab1");
+        var key = Tag("token");
+        await Events.PostBatchAsync(localApi, [Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow, businessKey: key)]);
+        await using var chromium = await Chromium.LaunchAsync(null);
+
+        // Playwright dismisses the first prompt (no handler yet): the page shows no data and asks again on reload.
+        var page = await chromium.OpenAsync(new Uri(localApi.BaseAddress!, $"/?business_key={key}"));
+        await Expect(page.Locator($"#jobs a:text-is('{key}')")).ToHaveCountAsync(0);
+        string? question = null;
+        page.Dialog += async (_, dialog) =>
+        {
+            question = dialog.Message;
+            await dialog.AcceptAsync(fab.Token("localapi-fab1"));
+        };
+        await page.ReloadAsync();
+
+        await Expect(page.Locator($"#jobs a:text-is('{key}')")).ToHaveCountAsync(1, Within30s);
+        Assert.Contains("read token", question);
+        Assert.Equal(fab.Token("localapi-fab1"), await page.EvaluateAsync<string>("localStorage.getItem('wm-token')"));
+        await Expect(page.Locator("#live")).ToHaveAttributeAsync("data-state", "open");
+    }
+
+    [Fact]
     public async Task The_site_view_renders_the_fabs_jobs_charts_and_breakdown_without_console_errors()
     {
         using var localApi = fab.Client("localapi-fab1");
         var tag = Tag("lot");
         await Lots.SeedShiftAsync(localApi, "fab1", tag);
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
 
         var page = await chromium.OpenAsync(localApi.BaseAddress!);
         await Expect(page.Locator("#jobs tbody tr[data-job-id]").First).ToBeVisibleAsync();
@@ -60,7 +85,7 @@ public sealed class SitePageTests(FabFixture fab)
         var failed = await Lots.PostAsync(localApi, "fab1", app, Tag("lot"), now.AddMinutes(-30), [EntityStatuses.Failed, EntityStatuses.Succeeded]);
         await Lots.PostAsync(localApi, "fab1", app, Tag("lot"), now.AddMinutes(-20), [EntityStatuses.Succeeded]);
         await Lots.PostAsync(localApi, "fab1", other, Tag("lot"), now.AddMinutes(-10), [EntityStatuses.Failed]);
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
         var page = await chromium.OpenAsync(localApi.BaseAddress!);
         await Expect(page.Locator("#jobs tbody tr[data-job-id]").First).ToBeVisibleAsync();
 
@@ -94,7 +119,7 @@ public sealed class SitePageTests(FabFixture fab)
         using var localApi = fab.Client("localapi-fab1");
         using var sidecar = fab.Client("sidecar-fab1");
         var key = Tag("live");
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
         var page = await chromium.OpenAsync(new Uri(localApi.BaseAddress!, $"/?business_key={key}&refresh=0"));
         await Expect(page.Locator("#jobs td.empty")).ToHaveCountAsync(1);
         await Expect(page.Locator("#live")).ToHaveAttributeAsync("data-state", "open");
@@ -125,7 +150,7 @@ public sealed class SitePageTests(FabFixture fab)
             if (i % 2 == 0)
                 expected.Add(id);
         }
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
         var page = await chromium.OpenAsync(new Uri(localApi.BaseAddress!, $"/?app_name={app.Name}&status=failed&limit=25"));
         await Expect(page.Locator("#jobs tbody tr[data-job-id]")).ToHaveCountAsync(3);
 
@@ -146,7 +171,7 @@ public sealed class SitePageTests(FabFixture fab)
         var key = Tag("lot");
         var statuses = Enumerable.Range(1, 25).Select(w => (string?)(w is 4 or 19 ? EntityStatuses.Failed : EntityStatuses.Succeeded)).ToList();
         var jobId = await Lots.PostAsync(localApi, "fab1", Events.App, key, DateTimeOffset.UtcNow.AddMinutes(-15), statuses);
-        await using var chromium = await Chromium.LaunchAsync();
+        await using var chromium = await Chromium.LaunchAsync(fab.Token("localapi-fab1"));
 
         var list = await chromium.OpenAsync(new Uri(localApi.BaseAddress!, $"/?business_key={key}"));
         await list.ClickAsync($"#jobs a:text-is('{key}')");

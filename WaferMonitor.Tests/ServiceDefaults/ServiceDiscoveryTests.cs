@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,8 @@ public sealed class ServiceDiscoveryTests
     public async Task A_logical_name_resolves_through_the_aspire_configuration_key()
     {
         await using var peer = DefaultsHost.Build();
-        peer.MapGet("/v1/jobs", () => "from the peer");
+        // Open on purpose: every route of a service is closed unless it says who may call it.
+        peer.MapGet("/v1/jobs", () => "from the peer").AllowAnonymous();
         await peer.StartAsync();
         await using var app = DefaultsHost.Build(new() { ["services:localapi-fab1:http:0"] = peer.Urls.Single() });
 
@@ -23,7 +25,7 @@ public sealed class ServiceDiscoveryTests
     public async Task Unknown_names_pass_through_unchanged()
     {
         await using var peer = DefaultsHost.Build();
-        peer.MapGet("/x", () => "direct");
+        peer.MapGet("/x", () => "direct").AllowAnonymous();
         await peer.StartAsync();
         await using var app = DefaultsHost.Build();
 

@@ -35,9 +35,11 @@ public sealed class SseClient : IAsyncDisposable
         reading = ReadAsync();
     }
 
-    public static async Task<SseClient> ConnectAsync(Uri baseAddress, string query = "", string? lastEventId = null)
+    /// <param name="token">A read token of the LocalApi, sent as <c>Authorization: Bearer</c>.</param>
+    public static async Task<SseClient> ConnectAsync(Uri baseAddress, string token, string query = "", string? lastEventId = null)
     {
         var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/stream" + query);
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (lastEventId is not null)

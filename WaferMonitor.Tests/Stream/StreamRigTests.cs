@@ -22,7 +22,7 @@ public sealed class StreamRigTests(FabFixture fab)
         var t = DateTimeOffset.UtcNow.AddMinutes(-1);
         var events = Enumerable.Range(0, 50)
             .Select(i => Events.Job(job, i == 0 ? EventKinds.Started : EventKinds.Progress, t.AddMilliseconds(i), site: rig.Site)).ToList();
-        await using (var live = await SseClient.ConnectAsync(url))
+        await using (var live = await SseClient.ConnectAsync(url, rig.App.AccessKey))
         {
             using var client = rig.Client("localapi");
             await Events.PostBatchAsync(client, events);
@@ -31,7 +31,7 @@ public sealed class StreamRigTests(FabFixture fab)
         }
         var stored = await StreamTestKit.StoredAsync(rig.ConnectionString, events.Select(e => e.IdempotencyKey));
 
-        await using (var tooOld = await SseClient.ConnectAsync(url, lastEventId: stored[0].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        await using (var tooOld = await SseClient.ConnectAsync(url, rig.App.AccessKey, lastEventId: stored[0].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
             var reset = await tooOld.NextAsync();
             Assert.NotNull(reset);
@@ -41,7 +41,7 @@ public sealed class StreamRigTests(FabFixture fab)
             Assert.Null(await tooOld.NextAsync());
         }
 
-        await using var recent = await SseClient.ConnectAsync(url, lastEventId: stored[29].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var recent = await SseClient.ConnectAsync(url, rig.App.AccessKey, lastEventId: stored[29].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var replayed = await recent.EventsAsync(20);
         Assert.Equal(stored[30..].Select(s => s.Seq), replayed.Select(m => m.Seq));
         var idle = await recent.NextAsync(TimeSpan.FromSeconds(30));
@@ -60,7 +60,7 @@ public sealed class StreamRigTests(FabFixture fab)
         var t = DateTimeOffset.UtcNow.AddMinutes(-1);
         WireEvent Progress(int i) => Events.Job(job, i == 0 ? EventKinds.Started : EventKinds.Progress, t.AddMilliseconds(i), site: rig.Site);
         long lastSeen;
-        await using (var first = await SseClient.ConnectAsync(url))
+        await using (var first = await SseClient.ConnectAsync(url, rig.App.AccessKey))
         {
             await Events.PostBatchAsync(client, [Progress(0)]);
             lastSeen = Assert.Single(await first.EventsAsync(1)).Seq;
@@ -73,7 +73,7 @@ public sealed class StreamRigTests(FabFixture fab)
         await Task.Delay(500);
         var stored = await StreamTestKit.StoredAsync(rig.ConnectionString, unwatched.Select(e => e.IdempotencyKey));
 
-        await using var next = await SseClient.ConnectAsync(url, lastEventId: lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var next = await SseClient.ConnectAsync(url, rig.App.AccessKey, lastEventId: lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(stored.Select(s => s.Seq), (await next.EventsAsync(30)).Select(m => m.Seq));
         var live = Enumerable.Range(31, 5).Select(Progress).ToList();
         await Events.PostBatchAsync(client, live);
@@ -92,12 +92,12 @@ public sealed class StreamRigTests(FabFixture fab)
         var url = rig.LocalApi.Url;
         using var client = rig.Client("localapi");
         var app = StreamTestKit.UniqueApp();
-        await using var healthy = await SseClient.ConnectAsync(url, $"?app_name={app.Name}");
+        await using var healthy = await SseClient.ConnectAsync(url, rig.App.AccessKey, $"?app_name={app.Name}");
 
         using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
         await stalled.ConnectAsync("127.0.0.1", url.Port);
         await stalled.SendAsync(Encoding.ASCII.GetBytes(
-            $"GET /v1/stream?app_name={app.Name} HTTP/1.1\r\nHost: 127.0.0.1:{url.Port}\r\nAccept: text/event-stream\r\n\r\n"));
+            $"GET /v1/stream?app_name={app.Name}&access_token={rig.App.AccessKey} HTTP/1.1\r\nHost: 127.0.0.1:{url.Port}\r\nAccept: text/event-stream\r\n\r\n"));
         await Events.Eventually(async () => await StreamTestKit.MetricAsync(client, "stream_clients") == 2, "both clients connected");
 
         var job = Guid.NewGuid();

@@ -13,6 +13,8 @@ public sealed class StreamTests(FabFixture fab)
 
     private Uri Url => fab.Endpoint(LocalApi);
 
+    private string Token => fab.Token(LocalApi);
+
     private string Database => fab.ConnectionString("monitor-fab1");
 
     private static void AssertSameInCommitOrder(List<(long Seq, string Key)> stored, List<SseMessage> received)
@@ -28,9 +30,9 @@ public sealed class StreamTests(FabFixture fab)
         var app = StreamTestKit.UniqueApp();
         var (job, other, wafer1, wafer3) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         var t = DateTimeOffset.UtcNow.AddMinutes(-1);
-        await using var byJob = await SseClient.ConnectAsync(Url, $"?job_id={job}");
-        await using var subjobOutcomes = await SseClient.ConnectAsync(Url, $"?entity_type=subjob&kind=finished,error&app_name={app.Name.ToUpperInvariant()}");
-        await using var failed = await SseClient.ConnectAsync(Url, $"?status=failed&app_name={app.Name}");
+        await using var byJob = await SseClient.ConnectAsync(Url, Token, $"?job_id={job}");
+        await using var subjobOutcomes = await SseClient.ConnectAsync(Url, Token, $"?entity_type=subjob&kind=finished,error&app_name={app.Name.ToUpperInvariant()}");
+        await using var failed = await SseClient.ConnectAsync(Url, Token, $"?status=failed&app_name={app.Name}");
 
         var batch1 = new[]
         {
@@ -76,7 +78,7 @@ public sealed class StreamTests(FabFixture fab)
     public async Task The_message_carries_the_stored_event_in_the_wire_format()
     {
         var app = StreamTestKit.UniqueApp();
-        await using var stream = await SseClient.ConnectAsync(Url, $"?app_name={app.Name}");
+        await using var stream = await SseClient.ConnectAsync(Url, Token, $"?app_name={app.Name}");
         var job = Guid.NewGuid();
         var sent = Events.Job(job, EventKinds.Started, DateTimeOffset.UtcNow, businessKey: "lot-77", metadata: new { recipe = "etch-4" }).For(app);
         using var client = fab.Client(LocalApi);
@@ -96,7 +98,7 @@ public sealed class StreamTests(FabFixture fab)
     public async Task Concurrent_batches_from_several_connections_stream_without_gaps_or_duplicates()
     {
         var app = StreamTestKit.UniqueApp();
-        await using var stream = await SseClient.ConnectAsync(Url, $"?app_name={app.Name}");
+        await using var stream = await SseClient.ConnectAsync(Url, Token, $"?app_name={app.Name}");
         const int Writers = 6, Batches = 8, PerBatch = 25;
         var keys = new System.Collections.Concurrent.ConcurrentBag<string>();
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(async writer =>
@@ -131,7 +133,7 @@ public sealed class StreamTests(FabFixture fab)
             .Select(i => Events.Job(job, i == 0 ? EventKinds.Started : EventKinds.Progress, t.AddMilliseconds(i)).For(app)).ToList();
         using var client = fab.Client(LocalApi);
         List<SseMessage> first;
-        await using (var stream = await SseClient.ConnectAsync(Url, $"?job_id={job}"))
+        await using (var stream = await SseClient.ConnectAsync(Url, Token, $"?job_id={job}"))
         {
             await Events.PostBatchAsync(client, events[..10]);
             first = await stream.EventsAsync(10);
@@ -140,9 +142,9 @@ public sealed class StreamTests(FabFixture fab)
         var stored = await StreamTestKit.StoredAsync(Database, events.Select(e => e.IdempotencyKey));
         AssertSameInCommitOrder(stored[..10], first);
 
-        await using var byHeader = await SseClient.ConnectAsync(Url, $"?job_id={job}", lastEventId: first[4].Id);
+        await using var byHeader = await SseClient.ConnectAsync(Url, Token, $"?job_id={job}", lastEventId: first[4].Id);
         AssertSameInCommitOrder(stored[5..], await byHeader.EventsAsync(15));
-        await using var byQuery = await SseClient.ConnectAsync(Url, $"?job_id={job}&last_event_id={first[9].Id}");
+        await using var byQuery = await SseClient.ConnectAsync(Url, Token, $"?job_id={job}&last_event_id={first[9].Id}");
         AssertSameInCommitOrder(stored[10..], await byQuery.EventsAsync(10));
 
         var marker = Events.Job(job, EventKinds.Finished, t.AddSeconds(1), status: EntityStatuses.Succeeded).For(app);
@@ -159,7 +161,7 @@ public sealed class StreamTests(FabFixture fab)
         var t = DateTimeOffset.UtcNow.AddMinutes(-1);
         List<WireEvent> Batch(int from) => Enumerable.Range(from, 10)
             .Select(i => Events.Job(job, i == 0 ? EventKinds.Started : EventKinds.Progress, t.AddMilliseconds(i)).For(app)).ToList();
-        await using var stream = await SseClient.ConnectAsync(Url, $"?job_id={job}");
+        await using var stream = await SseClient.ConnectAsync(Url, Token, $"?job_id={job}");
         using var client = fab.Client(LocalApi);
         var (before, during, after) = (Batch(0), Batch(10), Batch(20));
         await Events.PostBatchAsync(client, before);

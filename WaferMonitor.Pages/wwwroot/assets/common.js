@@ -14,8 +14,29 @@ const WM = (() => {
     return query ? `${path}?${query}` : path;
   }
 
+  // The API needs a read token (docs/security.md): kept in this browser's localStorage, asked for once when refused.
+  const tokenKey = 'wm-token';
+  const token = () => localStorage.getItem(tokenKey);
+  let askedForToken = false;
+  function askForToken() {
+    if (askedForToken) return;
+    askedForToken = true;
+    const given = prompt('This site needs a read token (the operator has it; the local fab writes it in endpoints.json). It is kept in this browser only.');
+    if (given && given.trim()) {
+      localStorage.setItem(tokenKey, given.trim());
+      location.reload();
+    }
+  }
+
   async function getJson(path, params, { optional = false } = {}) {
-    const response = await fetch(url(path, params), { headers: { accept: 'application/json' } });
+    const headers = { accept: 'application/json' };
+    if (token()) headers.authorization = `Bearer ${token()}`;
+    const response = await fetch(url(path, params), { headers });
+    if (response.status === 401 || response.status === 403) {
+      if (response.status === 401) localStorage.removeItem(tokenKey);
+      askForToken();
+      throw new Error(`${path}: a read token is needed`);
+    }
     if (optional && response.status === 404) return null;
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
@@ -23,6 +44,21 @@ const WM = (() => {
       throw new Error(`${path}: ${detail}`);
     }
     return response.json();
+  }
+
+  /** Downloads a file the API serves (a link cannot send the token): fetched with it, then saved under the server's name. */
+  async function download(href, fallbackName) {
+    const headers = token() ? { authorization: `Bearer ${token()}` } : {};
+    const response = await fetch(href, { headers });
+    if (response.status === 401 || response.status === 403) { askForToken(); return; }
+    if (!response.ok) throw new Error(`${href}: ${response.status} ${response.statusText}`);
+    const disposition = response.headers.get('content-disposition') || '';
+    const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || fallbackName;
+    const link = el('a', { href: URL.createObjectURL(await response.blob()), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 
   const zoned = new Intl.DateTimeFormat('sv-SE', {
@@ -159,7 +195,8 @@ const WM = (() => {
     let source = null;
     function connect() {
       indicator.dataset.state = 'connecting';
-      source = new EventSource(url('/v1/stream', params));
+      // EventSource cannot send a header: the stream alone takes the token as access_token.
+      source = new EventSource(url('/v1/stream', token() ? { ...params, access_token: token() } : params));
       source.onopen = () => { indicator.dataset.state = 'open'; };
       source.onerror = () => { indicator.dataset.state = 'connecting'; };
       source.onmessage = (message) => onEvent(JSON.parse(message.data));
@@ -198,6 +235,6 @@ const WM = (() => {
     banner.textContent = message || '';
   }
 
-  return { config, statuses, url, getJson, time, formatTime, formatShort, el, number, percent, duration, badge, cssVar, statusColor,
+  return { config, statuses, url, getJson, download, time, formatTime, formatShort, el, number, percent, duration, badge, cssVar, statusColor,
     rangeMs, bucketFor, autoRefresh, throttle, live, chartMaker, showError };
 })();

@@ -98,6 +98,10 @@
 
   const exportLink = document.getElementById('export');
   exportLink.hidden = !!config.site; // CentralApi forwards JSON pages only; the export is the site's own.
+  exportLink.addEventListener('click', (event) => {
+    event.preventDefault();
+    WM.download(exportLink.href, 'jobs.csv').catch((error) => WM.showError(error.message));
+  });
   function updateExport() {
     const { from, to } = timeWindow();
     exportLink.href = WM.url('/v1/jobs', { ...filterParams(), from, to, format: 'csv' });
