@@ -40,6 +40,17 @@ public sealed class SyntheticCheckTests(FabFixture fab)
         Assert.Equal(SyntheticChecks.CanaryApp, detail.GetProperty("job").GetProperty("app_name").GetString());
         Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
 
+        // The Sidecar's ingest key reads the canary's job through /v1/synthetic/checks, and no other job, nor /v1/jobs.
+        using var ingestKey = fab.AnonymousClient("localapi-fab1");
+        ingestKey.DefaultRequestHeaders.Authorization = new("Bearer", fab.IngestKey("localapi-fab1"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await ingestKey.GetAsync($"/v1/synthetic/checks/{checkId}")).StatusCode);
+        var lot = Guid.NewGuid();
+        using var sidecar = fab.Client("sidecar-fab1");
+        await Events.PostBatchAsync(sidecar, [Events.Job(lot, EventKinds.Started, DateTimeOffset.UtcNow, site: "fab1")]);
+        await Events.Eventually(async () => (await localApi.GetAsync($"/v1/jobs/{lot}")).IsSuccessStatusCode, "the ordinary job stored", TimeSpan.FromSeconds(30));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await ingestKey.GetAsync($"/v1/synthetic/checks/{lot}")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await ingestKey.GetAsync($"/v1/jobs/{checkId}")).StatusCode);
+
         var listed = await localApi.GetFromJsonAsync<JsonElement>($"/v1/jobs?app_name={SyntheticChecks.CanaryApp}");
         Assert.Equal(0, listed.GetProperty("count").GetInt32());
         var withSynthetic = await localApi.GetFromJsonAsync<JsonElement>($"/v1/jobs?app_name={SyntheticChecks.CanaryApp}&include_synthetic=true");
