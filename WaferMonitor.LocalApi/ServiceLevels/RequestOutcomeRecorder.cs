@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.ServiceDefaults.Metrics;
 
 namespace WaferMonitor.LocalApi.ServiceLevels;
 
@@ -94,23 +95,7 @@ internal sealed partial class RequestOutcomeRecorder : BackgroundService
 
     private void OnRequest(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        string method = "", route = "";
-        var status = 0;
-        foreach (var tag in tags)
-        {
-            switch (tag.Key)
-            {
-                case "http.request.method":
-                    method = tag.Value as string ?? "";
-                    break;
-                case "http.route":
-                    route = tag.Value as string ?? "";
-                    break;
-                case "http.response.status_code":
-                    status = Convert.ToInt32(tag.Value, System.Globalization.CultureInfo.InvariantCulture);
-                    break;
-            }
-        }
+        var (method, route, status) = HttpRequestTags.Read(tags);
         if (KindOf(method, route) is not { } kind)
             return;
         var now = clock.GetUtcNow();

@@ -50,24 +50,9 @@ internal sealed class HttpServerMetrics : IHostedService, IDisposable
 
     private void OnRequest(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        string method = "", route = "", status = "";
-        foreach (var tag in tags)
-        {
-            switch (tag.Key)
-            {
-                case "http.request.method":
-                    method = tag.Value as string ?? "";
-                    break;
-                case "http.route":
-                    route = tag.Value as string ?? "";
-                    break;
-                case "http.response.status_code":
-                    status = Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                    break;
-            }
-        }
+        var (method, route, status) = HttpRequestTags.Read(tags);
         // Requests that matched no endpoint have no route; one label value keeps scanners probing URLs from multiplying series.
-        var labels = new TagList { { "method", method }, { "route", route.Length == 0 ? "unmatched" : route }, { "status", status } };
+        var labels = new TagList { { "method", method }, { "route", route.Length == 0 ? "unmatched" : route }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
         requests.Add(1, labels);
         duration.Record(seconds, labels);
     }
