@@ -21,7 +21,7 @@ foreach (var site in fab.Sites)
 
     var localApi = credentials.ForLocalApi(builder.AddProject<Projects.WaferMonitor_LocalApi>($"localapi-{site}"), site)
         .WithServiceEndpoint()
-        .WithSiteDatabase(database, SiteDatabaseResource.OwnerRole)
+        .WithSiteDatabase(database, SiteDatabaseResource.LocalApiRoles)
         .WithAlertmanager(alertmanager)
         .WithAlertRules(fab.AlertRulesFile)
         .WithEnvironment("LocalApi__SiteId", site)
@@ -38,7 +38,7 @@ foreach (var site in fab.Sites)
 
     credentials.Operator(builder.AddProject<Projects.WaferMonitor_Archiver>($"archiver-{site}"))
         .WithServiceEndpoint()
-        .WithSiteDatabase(database, SiteDatabaseResource.ArchiverRole)
+        .WithSiteDatabase(database, SiteDatabaseResource.ArchiverRoles)
         .WithArchiveStorage(s3)
         .WaitFor(localApi)
         .WithEnvironment("Archiver__SiteId", site);

@@ -6,6 +6,7 @@ using WaferMonitor.Archiver.Parquet;
 using WaferMonitor.Archiver.ReadBack;
 using WaferMonitor.Archiver.Storage;
 using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Security;
 
 namespace WaferMonitor.Archiver;
 
@@ -21,7 +22,8 @@ internal static class ArchiverExtensions
         services.AddServiceSite("Archiver:SiteId");
         builder.AddSiteDatabase(ConnectionName);
 
-        services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value));
+        services.AddSingleton<IAmazonS3>(sp => CreateS3Client(sp.GetRequiredService<IOptions<ArchiveS3Options>>().Value,
+            sp.GetRequiredService<IOptions<SecurityOptions>>().Value.TrustedCaFile));
         services.AddSingleton<IArchiveFileFormat>(sp => new ParquetArchiveFormat(
             new ParquetWriteOptions { Compression = sp.GetRequiredService<IOptions<ArchiverOptions>>().Value.Compression }));
         services.AddSingleton<ArchiveMetrics>();
@@ -42,7 +44,7 @@ internal static class ArchiverExtensions
         return app;
     }
 
-    private static AmazonS3Client CreateS3Client(ArchiveS3Options options)
+    private static AmazonS3Client CreateS3Client(ArchiveS3Options options, string? trustedCaFile)
     {
         var config = new AmazonS3Config
         {
@@ -54,6 +56,8 @@ internal static class ArchiverExtensions
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             AuthenticationRegion = options.Region,
         };
+        if (!string.IsNullOrEmpty(trustedCaFile))
+            config.HttpClientFactory = new SiteCaHttpClientFactory(trustedCaFile);
         if (string.IsNullOrEmpty(options.ServiceUrl))
             config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
         else
@@ -62,4 +66,10 @@ internal static class ArchiverExtensions
             ? new AmazonS3Client(config)
             : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
     }
+}
+
+/// <summary>The AWS SDK's HTTP clients trust the site CA of <c>Security:TrustedCaFile</c>, as every other client of ours does.</summary>
+internal sealed class SiteCaHttpClientFactory(string caFile) : HttpClientFactory
+{
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(TrustedCaFile.Handler(caFile));
 }

@@ -19,8 +19,6 @@ namespace WaferMonitor.LocalApi;
 
 internal static class LocalApiExtensions
 {
-    public const string ConnectionName = "monitor";
-
     public static WebApplicationBuilder AddLocalApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -31,16 +29,7 @@ internal static class LocalApiExtensions
         services.AddServiceSite("LocalApi:SiteId");
         services.AddSingleton(TimeProvider.System);
 
-        builder.AddSiteDatabase(ConnectionName, settings =>
-        {
-            // Read when the data source is first built, after start-up validation has checked the same section.
-            settings.MaxPoolSize = builder.Configuration.GetSection(LocalApiOptions.SectionName).Get<LocalApiOptions>()?.MaxPoolSize
-                ?? new LocalApiOptions().MaxPoolSize;
-            // Every LocalApi statement is meant to run in milliseconds, and both of these cost tens of them: JIT compiles
-            // any statement whose estimated cost passes jit_above_cost (a generic plan over the job table easily does),
-            // and a parallel plan starts worker processes (the stats rollup sums looked big enough to the planner).
-            settings.Options = $"{settings.Options} -c jit=off -c max_parallel_workers_per_gather=0".Trim();
-        });
+        builder.AddSiteDatabases();
 
         services.AddSingleton<IHealthzFields, DatabasePoolHealthzField>();
         services.AddSingleton<MigrationRunner>();

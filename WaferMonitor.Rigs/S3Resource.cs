@@ -25,7 +25,16 @@ public sealed class S3Resource : Resource
 
     public bool IsLocal => externalEndpoint is null;
 
-    public string Url => externalEndpoint ?? $"http://127.0.0.1:{port}";
+    public string Url => externalEndpoint ?? $"{(tls is null ? "http" : "https")}://127.0.0.1:{port}";
+
+    private (string Certificate, string Key)? tls;
+
+    /// <summary>s3rver serves HTTPS with this PEM certificate and key (a test's site CA), instead of HTTP.</summary>
+    public S3Resource WithTls(string certificatePath, string keyPath)
+    {
+        tls = (certificatePath, keyPath);
+        return this;
+    }
 
     /// <summary>Where s3rver keeps the bucket's objects (each as <c>&lt;key&gt;._S3rver_object</c>); null for an external S3.</summary>
     public string? DataDirectory { get; private set; }
@@ -56,7 +65,7 @@ public sealed class S3Resource : Resource
         port = context.Ports.Next();
         var spec = new ProcessSpec("node",
             [script, "--directory", DataDirectory, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-             "--silent", "--configure-bucket", Bucket],
+             "--silent", "--configure-bucket", Bucket, .. tls is { } pem ? new[] { "--cert", pem.Certificate, "--key", pem.Key } : []],
             tool, new Dictionary<string, string>());
         process = new ManagedProcess(Name, spec, context, state => State = state, Posix.SigTerm);
         process.Start();
@@ -81,7 +90,11 @@ public sealed class S3Resource : Resource
     {
         if (!IsLocal)
             return;
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        // Readiness only asks whether s3rver answers; whether its certificate is trusted is the Archiver's business.
+        using var client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            Timeout = TimeSpan.FromSeconds(2),
+        };
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -26,7 +26,17 @@ public sealed class SiteDatabaseResource(string name, string databaseName, IReso
 {
     public const string OwnerRole = "wm_owner";
     public const string ArchiverRole = "wm_archiver";
-    public const string QueryRole = "wm_query";
+
+    /// <summary>LocalApi's connection strings and the role of each (WaferMonitor.LocalApi/Storage/SiteDatabaseRoles.cs).</summary>
+    public static readonly IReadOnlyDictionary<string, string> LocalApiRoles = new Dictionary<string, string>
+    {
+        ["monitor"] = OwnerRole,
+        ["monitor-ingest"] = "wm_ingest",
+        ["monitor-query"] = "wm_query",
+        ["monitor-retention"] = "wm_retention",
+    };
+
+    public static readonly IReadOnlyDictionary<string, string> ArchiverRoles = new Dictionary<string, string> { ["monitor"] = ArchiverRole };
 
     public string DatabaseName { get; } = databaseName;
 
@@ -110,15 +120,19 @@ public static class LocalPostgresExtensions
     }
 
     /// <summary>
-    /// The site database as <c>ConnectionStrings:monitor</c>, connected as <paramref name="role"/> where the fab made the
-    /// roles, else (a server given by --postgres, the published manifest) with the database's own connection string.
+    /// The site database as each of <paramref name="roles"/>' connection strings, connected as its role where the fab made
+    /// the roles; else (a server given by --postgres, the published manifest) as <c>ConnectionStrings:monitor</c> with the
+    /// database's own connection string, which the services use for every role.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSiteDatabase(
-        this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> database, string role)
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> database,
+        IReadOnlyDictionary<string, string> roles)
     {
-        if (database.Resource is SiteDatabaseResource { HasRoles: true } site)
-            return service.WithEnvironment("ConnectionStrings__monitor", site.As(role)).WaitFor(database);
-        return service.WithReference(database, connectionName: "monitor").WaitFor(database);
+        if (database.Resource is not SiteDatabaseResource { HasRoles: true } site)
+            return service.WithReference(database, connectionName: "monitor").WaitFor(database);
+        foreach (var (connectionName, role) in roles)
+            service.WithEnvironment($"ConnectionStrings__{connectionName}", site.As(role));
+        return service.WaitFor(database);
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> Cast<T>(this IResourceBuilder<T> builder) where T : IResourceWithConnectionString =>

@@ -1,3 +1,4 @@
+using WaferMonitor.LocalApi.Storage;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace WaferMonitor.LocalApi.Alerts;
 /// the transitions in one transaction, then wakes the notifier. Runs apart from ingest, which it never waits for.
 /// </summary>
 internal sealed partial class AlertEvaluationService(
-    NpgsqlDataSource dataSource, AlertRuleSet rules, AlertBook book, AlertsMetrics metrics, AlertLinks links, IOptions<AlertsOptions> options,
+    [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, AlertRuleSet rules, AlertBook book, AlertsMetrics metrics, AlertLinks links, IOptions<AlertsOptions> options,
     IOptions<LocalApiOptions> localApi, BackgroundLoops loops, TimeProvider clock, ILogger<AlertEvaluationService> logger) : BackgroundService
 {
     public const string LoopName = "alert_evaluation";

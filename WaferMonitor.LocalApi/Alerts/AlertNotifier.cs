@@ -1,3 +1,4 @@
+using WaferMonitor.LocalApi.Storage;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ internal sealed record PostableAlert(
 /// <c>Alerts:MaxBackoff</c>; nothing here is on the ingest path.
 /// </summary>
 internal sealed partial class AlertNotifier(
-    AlertBook book, AlertsMetrics metrics, AlertLinks links, NpgsqlDataSource dataSource, IHttpClientFactory clients,
+    AlertBook book, AlertsMetrics metrics, AlertLinks links, [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, IHttpClientFactory clients,
     IOptions<AlertsOptions> options, TimeProvider clock, ILogger<AlertNotifier> logger) : BackgroundService
 {
     public const string HttpClientName = "alertmanager";

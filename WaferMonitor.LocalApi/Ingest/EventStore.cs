@@ -26,7 +26,7 @@ public sealed record StoreResult(int Accepted, int Duplicates, IReadOnlyList<Rej
 /// <see cref="LocalApiOptions.MaxEventsPerTransaction"/> events), each request still answered with its own counts.
 /// </summary>
 internal sealed partial class EventStore(
-    NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
+    [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
 {
     /// <summary>
     /// Transactions in flight at once. More in flight than the machine has cores only compete for its CPU, and each takes

@@ -1,9 +1,10 @@
+using WaferMonitor.LocalApi.Storage;
 using Npgsql;
 
 namespace WaferMonitor.LocalApi.Integrations;
 
 /// <summary>Each integration's place in the event log, in <c>integration_cursor</c> (migration 0011).</summary>
-internal sealed class IntegrationCursors(NpgsqlDataSource dataSource)
+internal sealed class IntegrationCursors([FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// The integration's cursor; a new integration's is created at 0 (<c>earliest</c>) or at the greatest committed seq

@@ -1,3 +1,4 @@
+using WaferMonitor.LocalApi.Storage;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
@@ -36,7 +37,7 @@ internal sealed partial class RequestOutcomeRecorder : BackgroundService
         public long Slow;
     }
 
-    public RequestOutcomeRecorder(IMeterFactory meterFactory, NpgsqlDataSource dataSource, IOptions<SlaOptions> options, TimeProvider clock,
+    public RequestOutcomeRecorder(IMeterFactory meterFactory, [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, IOptions<SlaOptions> options, TimeProvider clock,
         ILogger<RequestOutcomeRecorder> logger)
     {
         this.dataSource = dataSource;

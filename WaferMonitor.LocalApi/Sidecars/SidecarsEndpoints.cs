@@ -1,3 +1,4 @@
+using WaferMonitor.LocalApi.Storage;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,7 +25,7 @@ internal static partial class SidecarsEndpoints
         return routes;
     }
 
-    private static async Task<IResult> ReceiveAsync(SidecarHeartbeat heartbeat, NpgsqlDataSource dataSource, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> ReceiveAsync(SidecarHeartbeat heartbeat, [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(heartbeat.Node) || !NodeName().IsMatch(heartbeat.Node))
             return TypedResults.Problem("node must be 1–200 letters, digits, '.', '_', '-' or ':'", statusCode: 400, title: "Invalid heartbeat");

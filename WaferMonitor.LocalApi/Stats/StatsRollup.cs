@@ -12,7 +12,7 @@ namespace WaferMonitor.LocalApi.Stats;
 /// dirty rows that snapshot saw, so a change committed meanwhile stays listed and is folded by the next pass.
 /// </summary>
 internal sealed partial class StatsRollup(
-    NpgsqlDataSource dataSource, DbMetrics db, StatsMetrics metrics, BackgroundLoops loops, IOptions<StatsOptions> options,
+    [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, DbMetrics db, StatsMetrics metrics, BackgroundLoops loops, IOptions<StatsOptions> options,
     ILogger<StatsRollup> logger) : BackgroundService
 {
     public const string LoopName = "stats_rollup";

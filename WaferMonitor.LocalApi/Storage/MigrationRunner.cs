@@ -5,8 +5,9 @@ namespace WaferMonitor.LocalApi.Storage;
 /// <summary>
 /// Applies the embedded <c>Storage/Migrations/*.sql</c> files in name order, each once, under an advisory lock so
 /// several replicas starting together do not race. Each file runs in its own transaction with its bookkeeping row.
+/// Then the roles' grants (<c>Storage/RoleGrants.sql</c>), on every start.
 /// </summary>
-internal sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+internal sealed partial class MigrationRunner([FromKeyedServices(SiteDatabaseRoles.Owner)] NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
     private const long MigrationLockId = 0x57_4D_4D_49_47; // "WMMIG"
 
@@ -37,6 +38,7 @@ internal sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogg
                 await transaction.CommitAsync(cancellationToken);
                 LogApplied(name);
             }
+            await Execute(connection, ReadResource("RoleGrants.sql"), cancellationToken);
         }
         finally
         {
@@ -49,11 +51,14 @@ internal sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogg
         var assembly = typeof(MigrationRunner).Assembly;
         const string prefix = "Migrations.";
         foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            yield return (resource[prefix.Length..], reader.ReadToEnd());
-        }
+            yield return (resource[prefix.Length..], ReadResource(resource));
+    }
+
+    private static string ReadResource(string name)
+    {
+        using var stream = typeof(MigrationRunner).Assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken,

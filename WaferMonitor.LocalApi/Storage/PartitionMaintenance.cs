@@ -11,10 +11,12 @@ public sealed record MaintenanceResult(bool Ran, IReadOnlyList<string> Created, 
 /// <summary>
 /// Creates daily event partitions ahead of time and applies retention: whole partitions older than the hot window,
 /// expired dedupe keys, settled jobs and subjobs, error occurrences older than Errors:Retention. One replica at a time (advisory lock), with a lock timeout so partition
-/// DDL never queues behind long readers and blocks ingest.
+/// DDL never queues behind long readers and blocks ingest. Partitions are created as the owner; retention runs as its own
+/// role, which drops an expired partition through the owner's wm_drop_event_partition and can insert nothing.
 /// </summary>
 internal sealed partial class PartitionMaintenance(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(SiteDatabaseRoles.Owner)] NpgsqlDataSource ownerDataSource,
+    [FromKeyedServices(SiteDatabaseRoles.Retention)] NpgsqlDataSource retentionDataSource,
     IOptions<RetentionOptions> retention,
     IOptions<WaferMonitor.ServiceDefaults.Ingest.IngestOptions> ingest,
     IOptions<LocalApiOptions> site,
@@ -27,13 +29,15 @@ internal sealed partial class PartitionMaintenance(
 
     public async Task<MaintenanceResult> RunAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await Scalar(connection, "SET lock_timeout = '5s'", cancellationToken);
-        if (!(bool)(await Scalar(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockId})", cancellationToken))!)
+        await using var owner = await ownerDataSource.OpenConnectionAsync(cancellationToken);
+        await Scalar(owner, "SET lock_timeout = '5s'", cancellationToken);
+        if (!(bool)(await Scalar(owner, $"SELECT pg_try_advisory_lock({MaintenanceLockId})", cancellationToken))!)
             return new MaintenanceResult(false, [], [], 0, 0, 0);
         try
         {
-            var created = await CreateAheadAsync(connection, cancellationToken);
+            var created = await CreateAheadAsync(owner, cancellationToken);
+            await using var connection = await retentionDataSource.OpenConnectionAsync(cancellationToken);
+            await Scalar(connection, "SET lock_timeout = '5s'", cancellationToken);
             var hotCutoff = clock.GetUtcNow() - retention.Value.Hot.Value;
             var (cutoff, quietCutoff) = await RetentionCutoffAsync(connection, hotCutoff, cancellationToken);
             var dropped = await DropExpiredAsync(connection, cutoff, cancellationToken);
@@ -48,7 +52,7 @@ internal sealed partial class PartitionMaintenance(
         }
         finally
         {
-            await Scalar(connection, $"SELECT pg_advisory_unlock({MaintenanceLockId})", CancellationToken.None);
+            await Scalar(owner, $"SELECT pg_advisory_unlock({MaintenanceLockId})", CancellationToken.None);
         }
     }
 
@@ -103,7 +107,9 @@ internal sealed partial class PartitionMaintenance(
             var upperBound = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             if (upperBound > cutoff)
                 continue;
-            await Scalar(connection, $"DROP TABLE IF EXISTS {name}", cancellationToken);
+            await using var drop = new NpgsqlCommand("SELECT wm_drop_event_partition(@name)", connection);
+            drop.Parameters.AddWithValue("name", name);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
             dropped.Add(name);
         }
         return dropped;

@@ -1,3 +1,4 @@
+using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.ServiceDefaults.Security;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -43,7 +44,7 @@ internal static partial class SyntheticEndpoints
             ? TypedResults.Ok(detail)
             : TypedResults.Problem("no canary job with this id", statusCode: 404, title: "Not found");
 
-    private static async Task<IResult> ReceiveAsync(SyntheticCheckResult[] results, NpgsqlDataSource dataSource, CancellationToken ct)
+    private static async Task<IResult> ReceiveAsync(SyntheticCheckResult[] results, [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, CancellationToken ct)
     {
         if (results.Length > MaxResults)
             return TypedResults.Problem($"at most {MaxResults} results at once", statusCode: 400, title: "Invalid synthetic results");

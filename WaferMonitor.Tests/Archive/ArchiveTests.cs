@@ -337,6 +337,7 @@ public sealed partial class ArchiveTests(FabFixture fab)
 
     private static PartitionMaintenance Maintenance(ArchiveRig rig) => new(
         NpgsqlDataSource.Create(rig.ConnectionString),
+        NpgsqlDataSource.Create(rig.ConnectionString),
         Options.Create(new RetentionOptions()),
         Options.Create(new IngestOptions()),
         Options.Create(new LocalApiOptions { SiteId = rig.Site }),

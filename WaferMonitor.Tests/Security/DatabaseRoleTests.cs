@@ -4,7 +4,7 @@ using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.Security;
 
-/// <summary>The roles the fab's PostgreSQL gives each service (deploy/postgres/roles.sql, migration 0012).</summary>
+/// <summary>The roles the fab's PostgreSQL gives each service (deploy/postgres/roles.sql, LocalApi's Storage/RoleGrants.sql).</summary>
 [Collection(FabCollection.Name)]
 public sealed class DatabaseRoleTests(FabFixture fab)
 {
@@ -45,16 +45,52 @@ public sealed class DatabaseRoleTests(FabFixture fab)
     }
 
     [Fact]
-    public async Task The_site_database_and_its_tables_belong_to_the_owner_role_and_services_are_not_superusers()
+    public async Task The_ingest_role_appends_events_but_cannot_change_or_remove_them()
+    {
+        Assert.NotNull((await Sql.QueryAsync(As("wm_ingest"), "SELECT count(*) FROM event_key"))[0][0]);
+        await AssertDeniedAsync(As("wm_ingest"), "UPDATE event SET status = 'failed'");
+        await AssertDeniedAsync(As("wm_ingest"), "DELETE FROM event");
+        await AssertDeniedAsync(As("wm_ingest"), "DELETE FROM event_key");
+        await AssertDeniedAsync(As("wm_ingest"), "DELETE FROM job");
+        await AssertDeniedAsync(As("wm_ingest"), "INSERT INTO archive_watermark (site_id, archived_through, updated_at) VALUES ('x', now(), now())");
+        await AssertDeniedAsync(As("wm_ingest"), "CREATE TABLE intruder (x int)");
+        await AssertDeniedAsync(As("wm_ingest"), "SELECT wm_drop_event_partition('event_p20000101')");
+    }
+
+    [Fact]
+    public async Task The_retention_role_removes_expired_rows_and_partitions_but_writes_nothing()
+    {
+        await AssertDeniedAsync(As("wm_retention"), "INSERT INTO event DEFAULT VALUES");
+        await AssertDeniedAsync(As("wm_retention"), "UPDATE job SET winner_status = 'failed'");
+        await AssertDeniedAsync(As("wm_retention"), "DROP TABLE job");
+        Assert.Equal(0L, (long)(await Sql.QueryAsync(As("wm_retention"), "WITH d AS (DELETE FROM event_key WHERE ingested_at < '2000-01-01' RETURNING 1) SELECT count(*) FROM d"))[0][0]!);
+
+        // An expired day's partition, as partition maintenance would find it, dropped the way retention drops one.
+        await Sql.QueryAsync(As("wm_owner"),
+            "CREATE TABLE IF NOT EXISTS event_p20000101 PARTITION OF event FOR VALUES FROM ('2000-01-01 00:00:00+00') TO ('2000-01-02 00:00:00+00')");
+        Assert.Equal(true, (await Sql.QueryAsync(As("wm_retention"), "SELECT wm_drop_event_partition('event_p20000101')"))[0][0]);
+        Assert.Empty(await Sql.QueryAsync(As("wm_retention"), "SELECT 1 FROM pg_class WHERE relname = 'event_p20000101'"));
+        var notAPartition = await Assert.ThrowsAsync<PostgresException>(() => Sql.QueryAsync(As("wm_retention"), "SELECT wm_drop_event_partition('job')"));
+        Assert.Contains("not an event partition", notAPartition.MessageText);
+    }
+
+    [Fact]
+    public async Task The_site_database_belongs_to_the_owner_and_services_connect_as_their_own_roles_none_a_superuser()
     {
         var owners = await Sql.QueryAsync(fab.ConnectionString("monitor-fab1"), """
             SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
             UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()
             """);
         Assert.Equal("wm_owner", Assert.Single(owners)[0]);
+        using var localApi = fab.Client("localapi-fab1");
+        await Events.PostBatchAsync(localApi, [Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow, site: "fab1")]);
+        (await localApi.GetAsync("/v1/jobs?limit=1")).EnsureSuccessStatusCode();
         var sessions = await Sql.QueryAsync(fab.ConnectionString("monitor-fab1"),
-            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name <> '' AND usename <> 'postgres'");
-        Assert.Contains(sessions, s => (string?)s[0] == "wm_owner");
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND usename <> 'postgres'");
+        // LocalApi's ingest and queries each run as their own role (the owner's and retention's pools are used at start-up
+        // and then only periodically, so their connections may have been closed as idle).
+        Assert.Contains(sessions, s => (string?)s[0] == "wm_ingest");
+        Assert.Contains(sessions, s => (string?)s[0] == "wm_query");
         var superusers = await Sql.QueryAsync(fab.ConnectionString("monitor-fab1"),
             "SELECT rolname FROM pg_roles WHERE rolname LIKE 'wm\\_%' AND (rolsuper OR rolcreaterole OR rolcreatedb)");
         Assert.Empty(superusers);

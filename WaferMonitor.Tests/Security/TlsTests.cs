@@ -67,6 +67,52 @@ public sealed class TlsTests(FabFixture fab)
             FabFixture.TryDelete(stateDirectory);
         }
     }
+    [Fact]
+    public async Task The_archiver_writes_to_an_s3_serving_a_site_ca_certificate_and_refuses_it_without_that_ca()
+    {
+        var site = "tls" + Guid.NewGuid().ToString("N")[..6];
+        var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-" + site);
+        Directory.CreateDirectory(stateDirectory);
+        var files = TestCa.Write(stateDirectory);
+        try
+        {
+            var builder = new DistributedApplicationBuilder(stateDirectory);
+            var postgres = builder.AddPostgres("postgres", fab.PostgresConnectionString);
+            var database = builder.AddDatabase(postgres, $"monitor-{site}");
+            var s3 = builder.AddS3("s3", "archive").WithTls(files.Certificate, files.Key);
+            var localApi = builder.AddProject("localapi", "LocalApi")
+                .WithReference(database, connectionName: "monitor")
+                .WithEnvironment("LocalApi__SiteId", site);
+            foreach (var (name, trusting) in new[] { ("archiver", true), ("untrusting", false) })
+            {
+                var archiver = builder.AddProject(name, "Archiver")
+                    .WaitFor(localApi)
+                    .WithReference(database, connectionName: "monitor")
+                    .WithReference(s3)
+                    .WithEnvironment("Archiver__SiteId", site)
+                    .WithEnvironment("Archiver__S3__MaxErrorRetry", "0");
+                if (trusting)
+                    archiver.WithEnvironment("Security__TrustedCaFile", files.Authority);
+            }
+            await using var app = builder.Build(TextWriter.Null, quiet: true);
+            await app.StartAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+            Assert.StartsWith("https://", s3.Url);
+
+            using var localApiClient = app.CreateHttpClient("localapi");
+            await Events.PostBatchAsync(localApiClient, [Events.Job(Guid.NewGuid(), EventKinds.Started, DateTimeOffset.UtcNow, site: site)]);
+            using var untrusting = app.CreateHttpClient("untrusting");
+            using (var refused = await untrusting.PostAsync("/v1/archive/run?through=now", null))
+                Assert.False(refused.IsSuccessStatusCode, "an archiver without the site CA must not reach the S3 it cannot verify");
+            using var archiverClient = app.CreateHttpClient("archiver");
+            using var run = await archiverClient.PostAsync("/v1/archive/run?through=now", null);
+            Assert.True(run.IsSuccessStatusCode, $"{(int)run.StatusCode}: {await run.Content.ReadAsStringAsync()}");
+            Assert.NotEmpty(Directory.EnumerateFiles(s3.DataDirectory!, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            FabFixture.TryDelete(stateDirectory);
+        }
+    }
 }
 
 /// <summary>A site CA and a server certificate for 127.0.0.1 it signed, made for one test and written as PEM files.</summary>

@@ -1,21 +1,22 @@
 -- WaferMonitor's PostgreSQL roles (run once per server as a superuser; the local fab's AppHost runs it on its embedded
--- server). Each service connects as the role that holds only what it needs:
---   wm_owner     LocalApi: owns every table of a site database and runs its migrations, ingest, queries, partition
---                maintenance and retention (creating and dropping partitions needs the table's owner in PostgreSQL).
---   wm_archiver  Archiver: reads events, jobs and subjobs; writes only its own archive_* bookkeeping tables.
---   wm_query     read-only tools (reports, ad hoc SQL, dashboards): SELECT on every table, nothing else.
--- The grants on tables are made by LocalApi's migration 0012_role_grants.sql, as the owner, for roles that exist.
--- On a server with password authentication add PASSWORD '…' to each CREATE ROLE (or ALTER ROLE … PASSWORD later).
+-- server). Each connection uses the role that holds only what it needs:
+--   wm_owner      LocalApi's migrations and partition creation: owns every table of a site database.
+--   wm_ingest     LocalApi's ingest and its own bookkeeping: inserts events and keys (never updates or deletes them),
+--                 upserts projections; rollups, alert state, integration cursors, heartbeats, request outcomes.
+--   wm_query      LocalApi's query endpoints, stream and health, and read-only tools: SELECT on every table, nothing else.
+--   wm_retention  LocalApi's retention: deletes expired keys, jobs, subjobs and error occurrences, and drops expired
+--                 event partitions through wm_drop_event_partition; inserts no event.
+--   wm_archiver   Archiver: reads events, jobs and subjobs; writes only its own archive_* bookkeeping tables.
+-- The grants on tables are made by LocalApi (WaferMonitor.LocalApi/Storage/RoleGrants.sql), as the owner, on every start,
+-- for the roles that exist. On a server with password authentication add PASSWORD '…' to each CREATE ROLE.
 DO $$
+DECLARE
+    role text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wm_owner') THEN
-        CREATE ROLE wm_owner LOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wm_archiver') THEN
-        CREATE ROLE wm_archiver LOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wm_query') THEN
-        CREATE ROLE wm_query LOGIN;
-    END IF;
+    FOREACH role IN ARRAY ARRAY['wm_owner', 'wm_ingest', 'wm_query', 'wm_retention', 'wm_archiver'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN', role);
+        END IF;
+    END LOOP;
 END
 $$;
