@@ -20,9 +20,15 @@ internal static class BenchCommand
         var events = new Option<int>("--events") { Description = "Events per ingest measurement; for scale, events in the site (default 20,000,000)", DefaultValueFactory = _ => 200_000 };
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set; for scale, lots in the site (default events / 60)", DefaultValueFactory = _ => 1_000_000 };
         var sustain = new Option<int>("--sustain-minutes") { Description = "scale: minutes of sustained ingest", DefaultValueFactory = _ => 10 };
+        var ids = new Option<string>("--ids")
+        {
+            Description = "scale: idempotency keys and entity ids of the load during retention, sustained ingest and the restart: random (the v2 SDK's) or time-ordered (the WaferMonitor SDK's)",
+            DefaultValueFactory = _ => "random",
+        };
+        ids.AcceptOnlyFromAmong("random", "time-ordered");
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
         var postgres = new Option<string?>("--postgres") { Description = "Measure against this PostgreSQL server instead of an embedded one" };
-        var command = new RootCommand("Runs WaferMonitor's performance measurements and prints the numbers.") { which, events, jobs, rows, postgres, sustain };
+        var command = new RootCommand("Runs WaferMonitor's performance measurements and prints the numbers.") { which, events, jobs, rows, postgres, sustain, ids };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var selected = parse.GetValue(which)!;
@@ -36,7 +42,8 @@ internal static class BenchCommand
             {
                 await using var site = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
                 await ScaleBenchmark.RunAsync(site, parse.GetResult(events) is { Implicit: false } ? parse.GetValue(events) : 20_000_000,
-                    parse.GetResult(jobs) is { Implicit: false } ? parse.GetValue(jobs) : null, TimeSpan.FromMinutes(parse.GetValue(sustain)), output, cancellationToken);
+                    parse.GetResult(jobs) is { Implicit: false } ? parse.GetValue(jobs) : null, TimeSpan.FromMinutes(parse.GetValue(sustain)),
+                    parse.GetValue(ids) == "time-ordered" ? IdLayout.TimeOrdered : IdLayout.Random, output, cancellationToken);
                 return 0;
             }
             if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("ui") && !Runs("central") && !Runs("alerts"))

@@ -3,6 +3,16 @@ using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Benchmarks;
 
+/// <summary>How a client makes idempotency keys and entity ids.</summary>
+internal enum IdLayout
+{
+    /// <summary>Random UUIDs (v4), as the v2 Python SDK makes them.</summary>
+    Random,
+
+    /// <summary>Time-ordered UUIDs (v7) from the event's time, as the WaferMonitor SDK and CLI make them.</summary>
+    TimeOrdered,
+}
+
 /// <summary>
 /// Realistic v2 events: lots of 25 wafers — job started, per wafer started and finished (with metrics), job finished —
 /// 52 events per lot, pre-serialised so serialisation is not part of the measurement.
@@ -11,16 +21,17 @@ internal static class EventGenerator
 {
     private static readonly AppRef App = new(Guid.Parse("6a3f0e1c-2b4d-4e8f-9a1b-3c5d7e9f1a2b"), "bench-litho", "1.0.0");
 
-    public static IEnumerable<WireEvent> Lots(string site, int events)
+    public static IEnumerable<WireEvent> Lots(string site, int events, IdLayout ids = IdLayout.Random)
     {
         var produced = 0;
         var at = DateTimeOffset.UtcNow.AddHours(-1);
+        Guid NewId() => ids == IdLayout.TimeOrdered ? Guid.CreateVersion7(at) : Guid.NewGuid();
         for (var lot = 0; produced < events; lot++)
         {
-            var jobId = Guid.NewGuid();
+            var jobId = NewId();
             var lotKey = $"lot-{lot:D7}";
             WireEvent Job(string kind, string? status, IReadOnlyDictionary<string, double>? metrics) => new(
-                Guid.NewGuid().ToString(), site, App, new EntityRef(EntityTypes.Job, jobId, null, lotKey, null),
+                NewId().ToString(), site, App, new EntityRef(EntityTypes.Job, jobId, null, lotKey, null),
                 new EventBody(kind, at = at.AddMilliseconds(1), status, metrics,
                     kind == EventKinds.Started ? JsonSerializer.SerializeToElement(new { recipe = "R-12", tool = "litho-07" }) : null));
             yield return Job(EventKinds.Started, EntityStatuses.Running, null);
@@ -28,11 +39,11 @@ internal static class EventGenerator
                 yield break;
             for (var wafer = 1; wafer <= 25; wafer++)
             {
-                var subjobId = Guid.NewGuid();
+                var subjobId = NewId();
                 foreach (var kind in new[] { EventKinds.Started, EventKinds.Finished })
                 {
                     var finished = kind == EventKinds.Finished;
-                    yield return new WireEvent(Guid.NewGuid().ToString(), site, App,
+                    yield return new WireEvent(NewId().ToString(), site, App,
                         new EntityRef(EntityTypes.Subjob, subjobId, jobId, null, $"wafer-{wafer:D2}"),
                         new EventBody(kind, at = at.AddMilliseconds(1), finished ? EntityStatuses.Succeeded : EntityStatuses.Running,
                             finished ? new Dictionary<string, double> { ["duration_s"] = 3.2, ["cpu_user_s"] = 1.1, ["cpu_system_s"] = 0.1, ["mem_max_mb"] = 512 } : null,
@@ -56,12 +67,12 @@ internal static class EventGenerator
     /// posted side by side carry different jobs — as concurrent batches from different nodes do — instead of the two
     /// halves of one lot.
     /// </summary>
-    public static List<byte[]> Batches(string site, int events, int batchSize, int producers)
+    public static List<byte[]> Batches(string site, int events, int batchSize, int producers, IdLayout ids = IdLayout.Random)
     {
         var streams = Enumerable.Range(0, producers).Select(_ => new List<WireEvent>()).ToArray();
         var lot = 0;
         Guid? current = null;
-        foreach (var e in Lots(site, events))
+        foreach (var e in Lots(site, events, ids))
         {
             var jobId = e.Entity.ParentId ?? e.Entity.Id;
             if (current is not null && jobId != current)

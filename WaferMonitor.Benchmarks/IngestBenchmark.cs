@@ -104,9 +104,10 @@ internal static class IngestBenchmark
     /// once they are spooled); events stored per second until the site stored them all, and the CPU they took.
     /// </summary>
     internal static async Task<(double Rate, string CpuReport)> MeasureStoredAsync(
-        BenchFab fab, HttpClient client, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken)
+        BenchFab fab, HttpClient client, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken,
+        IdLayout ids = IdLayout.Random)
     {
-        var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections);
+        var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections, ids);
         var before = emptyTablesFirst ? await fab.EmptySiteTablesAsync(cancellationToken) : await fab.CheckpointAsync(cancellationToken);
         cpu.Start();
         var started = Stopwatch.GetTimestamp();

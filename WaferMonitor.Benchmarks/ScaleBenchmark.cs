@@ -25,7 +25,7 @@ internal static class ScaleBenchmark
 
     private sealed record Figure(string Name, string Value, string Goal, bool? Met);
 
-    public static async Task RunAsync(BenchFab fab, int events, int? jobs, TimeSpan sustain, TextWriter output, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchFab fab, int events, int? jobs, TimeSpan sustain, IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
         var lots = jobs ?? Math.Max(1, events / ScaleSite.EventsPerLot);
         output.WriteLine($"== scale: a site of about {(long)lots * ScaleSite.EventsPerLot:N0} events ({lots:N0} lots of {ScaleSite.WafersPerLot} wafers) over {HotWindow.TotalHours:0} h ==");
@@ -45,16 +45,23 @@ internal static class ScaleBenchmark
         output.WriteLine("    (b) " + await IngestBenchmark.SettleAsync(fab, localApi, cpu, cancellationToken));
         await IngestBenchmark.StoreAllAsync(fab, sidecar, IngestBenchmark.WarmUpEvents, cancellationToken);
         output.WriteLine("    (c) " + await IngestBenchmark.SettleAsync(fab, sidecar, cpu, cancellationToken));
-        async Task<double> IngestAsync(string path, HttpClient client, double? emptyRate)
+        // Both layouts of ids, as the v2 SDK (random) and the WaferMonitor SDK (time-ordered) make them: what an insert into
+        // a B-tree of millions costs depends on whether new keys land beside the last ones or anywhere.
+        var layouts = new[] { (IdLayout.Random, "random ids"), (IdLayout.TimeOrdered, "time-ordered ids") };
+        async Task<double> IngestAsync(string path, HttpClient client, IdLayout ids, double? emptyRate)
         {
-            var (rate, report) = await IngestBenchmark.MeasureStoredAsync(fab, client, cpu, IngestEvents, emptyTablesFirst: emptyRate is null, cancellationToken);
+            var (rate, report) = await IngestBenchmark.MeasureStoredAsync(fab, client, cpu, IngestEvents, emptyTablesFirst: emptyRate is null, cancellationToken, ids);
             var tables = emptyRate is { } empty ? $"full size              {rate,10:N0} events/s  = {rate / empty:P0} of empty tables" : $"empty tables           {rate,10:N0} events/s";
-            output.WriteLine($"{path,-26}{tables}");
+            output.WriteLine($"{path,-44}{tables}");
             output.WriteLine(report);
             return rate;
         }
-        var emptyLocal = await IngestAsync("(b) LocalApi batch ingest,", localApi, null);
-        var emptyEndToEnd = await IngestAsync("(c) Sidecar -> LocalApi,", sidecar, null);
+        var empty = new Dictionary<(string, IdLayout), double>();
+        foreach (var (ids, label) in layouts)
+        {
+            empty[("b", ids)] = await IngestAsync($"(b) LocalApi batch ingest, {label},", localApi, ids, null);
+            empty[("c", ids)] = await IngestAsync($"(c) Sidecar -> LocalApi, {label},", sidecar, ids, null);
+        }
 
         output.WriteLine("-- building the site in bulk");
         await fab.EmptySiteTablesAsync(cancellationToken);
@@ -67,27 +74,31 @@ internal static class ScaleBenchmark
         output.WriteLine($"disk per event, all-in: {figures[^1].Value}");
 
         output.WriteLine("-- ingest at full size");
-        var fullLocal = await IngestAsync("(b) LocalApi batch ingest,", localApi, emptyLocal);
-        var fullEndToEnd = await IngestAsync("(c) Sidecar -> LocalApi,", sidecar, emptyEndToEnd);
-        figures.Add(new("ingest through LocalApi at full size", $"{fullLocal:N0} events/s", "≥ 20,000 events/s", fullLocal >= 20_000));
-        figures.Add(new("  … against empty tables in this run", $"{fullLocal / emptyLocal:P0} of {emptyLocal:N0}", "≥ 60 %", fullLocal / emptyLocal >= 0.6));
-        figures.Add(new("ingest Sidecar → LocalApi at full size", $"{fullEndToEnd:N0} events/s ({fullEndToEnd / emptyEndToEnd:P0} of empty)", "(context)", null));
+        foreach (var (ids, label) in layouts)
+        {
+            var fullLocal = await IngestAsync($"(b) LocalApi batch ingest, {label},", localApi, ids, empty[("b", ids)]);
+            var fullEndToEnd = await IngestAsync($"(c) Sidecar -> LocalApi, {label},", sidecar, ids, empty[("c", ids)]);
+            var emptyLocal = empty[("b", ids)];
+            figures.Add(new($"ingest via LocalApi at full size, {label}", $"{fullLocal:N0} events/s", "≥ 20,000 events/s", fullLocal >= 20_000));
+            figures.Add(new("  … against empty tables in this run", $"{fullLocal / emptyLocal:P0} of {emptyLocal:N0}", "≥ 60 %", fullLocal / emptyLocal >= 0.6));
+            figures.Add(new($"ingest Sidecar → LocalApi, {label}", $"{fullEndToEnd:N0} events/s ({fullEndToEnd / empty[("c", ids)]:P0} of empty)", "(context)", null));
+        }
 
         output.WriteLine("-- queries at full size");
         figures.AddRange(await QueriesAsync(fab, localApi, output, cancellationToken));
 
         output.WriteLine("-- retention drops the oldest day while ingest runs");
-        figures.Add(await RetentionAsync(fab, localApi, output, cancellationToken));
+        figures.Add(await RetentionAsync(fab, localApi, loadIds, output, cancellationToken));
 
         output.WriteLine("-- the Archiver catches up an hour");
         figures.Add(await ArchiveHourAsync(fab, output, cancellationToken));
 
-        output.WriteLine($"-- sustained ingest through LocalApi for {sustain.TotalMinutes:0} min (autovacuum and checkpoints as configured)");
-        var sustained = await SustainedAsync(fab, localApi, sustain, output, cancellationToken);
+        output.WriteLine($"-- sustained ingest through LocalApi for {sustain.TotalMinutes:0} min, {(loadIds == IdLayout.Random ? "random" : "time-ordered")} ids (autovacuum and checkpoints as configured)");
+        var sustained = await SustainedAsync(fab, localApi, sustain, loadIds, output, cancellationToken);
         figures.Add(new("sustained ingest, whole run", $"{sustained.Average:N0} events/s (slowest minute {sustained.SlowestMinute:N0})", "≥ 20,000 events/s", sustained.SlowestMinute >= 20_000));
 
         output.WriteLine("-- LocalApi restart: time to ready, then its first minute of ingest");
-        figures.AddRange(await RestartAsync(fab, localApiResource, localApi, sustained.Average, output, cancellationToken));
+        figures.AddRange(await RestartAsync(fab, localApiResource, localApi, sustained.Average, loadIds, output, cancellationToken));
 
         figures.AddRange(ResidentMemory(fab));
 
@@ -195,9 +206,9 @@ internal static class ScaleBenchmark
     /// What LocalApi's partition maintenance does when a day leaves the hot window — drop its partition, delete its
     /// settled jobs and subjobs — run while ingest goes on; the stall is the longest time no batch was acknowledged.
     /// </summary>
-    private static async Task<Figure> RetentionAsync(BenchFab fab, HttpClient client, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<Figure> RetentionAsync(BenchFab fab, HttpClient client, IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
-        await using var load = IngestLoad.Start(client, cancellationToken);
+        await using var load = IngestLoad.Start(client, loadIds, cancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
         var before = load.Snapshot();
         await using var connection = new NpgsqlConnection(fab.ConnectionString + ";Command Timeout=0");
@@ -275,12 +286,12 @@ internal static class ScaleBenchmark
 
     private sealed record Sustained(double Average, double SlowestMinute);
 
-    private static async Task<Sustained> SustainedAsync(BenchFab fab, HttpClient client, TimeSpan duration, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<Sustained> SustainedAsync(BenchFab fab, HttpClient client, TimeSpan duration, IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
         var maintenance = await MaintenanceCountersAsync(fab, cancellationToken);
         var first = await fab.NewestSeqAsync(cancellationToken);
         var minutes = new List<double>();
-        await using (IngestLoad.Start(client, cancellationToken))
+        await using (IngestLoad.Start(client, loadIds, cancellationToken))
         {
             var minuteStart = first;
             var started = Stopwatch.GetTimestamp();
@@ -321,7 +332,7 @@ internal static class ScaleBenchmark
     }
 
     private static async Task<List<Figure>> RestartAsync(BenchFab fab, ProjectResource localApiResource, HttpClient client, double steadyRate,
-        TextWriter output, CancellationToken cancellationToken)
+        IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
         await localApiResource.StopForNowAsync();
         var restarting = Stopwatch.GetTimestamp();
@@ -329,7 +340,7 @@ internal static class ScaleBenchmark
         var ready = Stopwatch.GetElapsedTime(restarting);
         output.WriteLine($"restart to ready (/health answers): {ready.TotalSeconds:0.00} s");
         var slices = new List<double>();
-        await using (IngestLoad.Start(client, cancellationToken))
+        await using (IngestLoad.Start(client, loadIds, cancellationToken))
         {
             var sliceStart = await fab.NewestSeqAsync(cancellationToken);
             for (var slice = 0; slice < 6; slice++)
@@ -370,13 +381,13 @@ internal static class ScaleBenchmark
         private readonly Task running;
         private readonly List<(long At, double Millis)> acks = [];
 
-        private IngestLoad(HttpClient client, CancellationToken cancellationToken)
+        private IngestLoad(HttpClient client, IdLayout ids, CancellationToken cancellationToken)
         {
             stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var bodies = Channel.CreateBounded<byte[]>(Connections * 4);
             var producer = Task.Run(async () =>
             {
-                foreach (var chunk in EventGenerator.Lots(BenchFab.Site, int.MaxValue).Chunk(BatchSize))
+                foreach (var chunk in EventGenerator.Lots(BenchFab.Site, int.MaxValue, ids).Chunk(BatchSize))
                     await bodies.Writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, WireJson.Options), stop.Token);
             });
             running = Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => Task.Run(async () =>
@@ -395,7 +406,7 @@ internal static class ScaleBenchmark
             })).Append(producer));
         }
 
-        public static IngestLoad Start(HttpClient client, CancellationToken cancellationToken) => new(client, cancellationToken);
+        public static IngestLoad Start(HttpClient client, IdLayout ids, CancellationToken cancellationToken) => new(client, ids, cancellationToken);
 
         public sealed record Window(long At, double Rate, double P50, double Max, double LongestGap);
 

@@ -33,7 +33,7 @@ internal sealed class EventReporter : IAsyncDisposable
 
     public void Send(string kind, string status, IReadOnlyDictionary<string, double>? metrics, IReadOnlyDictionary<string, object?> metadata) =>
         _client.Record(new WireEvent(
-            Guid.NewGuid().ToString(),
+            Guid.CreateVersion7().ToString(),
             Target.Site,
             Target.App,
             Target.Entity,

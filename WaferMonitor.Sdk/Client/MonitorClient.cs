@@ -238,12 +238,15 @@ public sealed class MonitorClient : IAsyncDisposable, IDisposable
             var body = MetadataWriter.Build(metadata, sdkKeys, trace, _limits.MaxMetadataBytes, out var oversized);
             if (oversized > 0)
                 Log.MetadataTooLarge(_logger, kind, oversized, _limits.MaxMetadataBytes);
+            var at = Time.GetUtcNow().ToUniversalTime();
+            // Time-ordered (UUIDv7) like entity ids: LocalApi's key index then takes each new key beside the last ones
+            // instead of on a random page of millions (docs/benchmarks.md, "bench scale").
             var wire = new WireEvent(
-                Guid.NewGuid().ToString(),
+                Guid.CreateVersion7(at).ToString(),
                 scope.SiteId,
                 scope.App,
                 scope.Entity,
-                new EventBody(kind, Time.GetUtcNow().ToUniversalTime(), status, metrics, body));
+                new EventBody(kind, at, status, metrics, body));
             Enqueue(wire);
         }
         catch (Exception ex)
