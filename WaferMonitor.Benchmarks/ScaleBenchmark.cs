@@ -3,8 +3,15 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.LocalApi;
+using WaferMonitor.LocalApi.Errors;
+using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.Rigs;
+using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Benchmarks;
@@ -203,37 +210,31 @@ internal static class ScaleBenchmark
     }
 
     /// <summary>
-    /// What LocalApi's partition maintenance does when a day leaves the hot window — drop its partition, delete its
-    /// settled jobs and subjobs — run while ingest goes on; the stall is the longest time no batch was acknowledged.
+    /// LocalApi's own partition maintenance (<see cref="PartitionMaintenance"/>) run with the hot window ending at the end
+    /// of the oldest day — its partition dropped, its settled jobs and subjobs deleted at once, as after the archive
+    /// caught up — while ingest goes on; the stall is the longest time no batch was acknowledged.
     /// </summary>
     private static async Task<Figure> RetentionAsync(BenchFab fab, HttpClient client, IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
         await using var load = IngestLoad.Start(client, loadIds, cancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
         var before = load.Snapshot();
-        await using var connection = new NpgsqlConnection(fab.ConnectionString + ";Command Timeout=0");
-        await connection.OpenAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand("""
-            SELECT c.relname, substr(c.relname, 8)::date + 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'event'::regclass ORDER BY c.relname LIMIT 1
-            """, connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var dataSource = NpgsqlDataSource.Create(fab.ConnectionString + ";Command Timeout=0"))
         {
-            await reader.ReadAsync(cancellationToken);
-            var (partition, end) = (reader.GetString(0), reader.GetFieldValue<DateOnly>(1));
-            await reader.CloseAsync();
+            DateOnly oldestDay;
+            await using (var oldest = dataSource.CreateCommand("""
+                SELECT min(substr(c.relname, 8)::date) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'event'::regclass
+                """))
+                oldestDay = (DateOnly)(await oldest.ExecuteScalarAsync(cancellationToken))!;
+            var end = new DateTimeOffset(oldestDay.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var maintenance = new PartitionMaintenance(dataSource, dataSource,
+                Options.Create(new RetentionOptions { Hot = new Duration(DateTimeOffset.UtcNow - end), RequireArchive = false }),
+                Options.Create(new IngestOptions()), Options.Create(new LocalApiOptions { SiteId = BenchFab.Site }), Options.Create(new ErrorsOptions()),
+                TimeProvider.System, NullLogger<PartitionMaintenance>.Instance);
             var retention = Stopwatch.GetTimestamp();
-            foreach (var sql in new[]
-            {
-                "SET lock_timeout = '5s'", $"DROP TABLE {partition}",
-                $"DELETE FROM job WHERE last_event_at < '{end:yyyy-MM-dd}' AND updated_at < '{end:yyyy-MM-dd}'",
-                $"DELETE FROM subjob WHERE last_event_at < '{end:yyyy-MM-dd}' AND updated_at < '{end:yyyy-MM-dd}'",
-            })
-            {
-                await using var step = new NpgsqlCommand(sql, connection);
-                await step.ExecuteNonQueryAsync(cancellationToken);
-            }
-            output.WriteLine($"dropped {partition} and the jobs and subjobs that ended before {end:yyyy-MM-dd} in {Stopwatch.GetElapsedTime(retention).TotalSeconds:0.0} s");
+            var result = await maintenance.RunAsync(cancellationToken);
+            output.WriteLine($"LocalApi's maintenance with the window ending {end:yyyy-MM-dd HH:mm}: dropped {string.Join(", ", result.Dropped)}, " +
+                $"{result.JobsRemoved:N0} jobs, {result.SubjobsRemoved:N0} subjobs and {result.KeysPruned:N0} keys in {Stopwatch.GetElapsedTime(retention).TotalSeconds:0.0} s");
         }
         // The seconds after it too: a stall that outlasts the statements shows as a gap there.
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);

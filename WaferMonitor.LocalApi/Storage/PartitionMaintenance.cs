@@ -11,8 +11,8 @@ public sealed record MaintenanceResult(bool Ran, IReadOnlyList<string> Created, 
 /// <summary>
 /// Creates daily event partitions ahead of time and applies retention: whole partitions older than the hot window,
 /// expired dedupe keys, settled jobs and subjobs, error occurrences older than Errors:Retention. One replica at a time (advisory lock), with a lock timeout so partition
-/// DDL never queues behind long readers and blocks ingest. Partitions are created as the owner; retention runs as its own
-/// role, which drops an expired partition through the owner's wm_drop_event_partition and can insert nothing.
+/// DDL never queues behind long readers and blocks ingest. Partitions are created, detached and dropped as the owner (only
+/// a table's owner may); expired rows are deleted as the retention role, in batches so each transaction stays short.
 /// </summary>
 internal sealed partial class PartitionMaintenance(
     [FromKeyedServices(SiteDatabaseRoles.Owner)] NpgsqlDataSource ownerDataSource,
@@ -26,6 +26,7 @@ internal sealed partial class PartitionMaintenance(
 {
     private const long MaintenanceLockId = 0x57_4D_4D_41_49; // "WMMAI"
     private const string PartitionPrefix = "event_p";
+    private const int DeleteBatch = 10_000;
 
     public async Task<MaintenanceResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -40,12 +41,12 @@ internal sealed partial class PartitionMaintenance(
             await Scalar(connection, "SET lock_timeout = '5s'", cancellationToken);
             var hotCutoff = clock.GetUtcNow() - retention.Value.Hot.Value;
             var (cutoff, quietCutoff) = await RetentionCutoffAsync(connection, hotCutoff, cancellationToken);
-            var dropped = await DropExpiredAsync(connection, cutoff, cancellationToken);
-            var keys = await Execute(connection, "DELETE FROM event_key WHERE ingested_at < @cutoff",
+            var dropped = await DropExpiredAsync(owner, cutoff, cancellationToken);
+            var keys = await DeleteInBatchesAsync(connection, "event_key", "ingested_at < @cutoff",
                 clock.GetUtcNow() - ingest.Value.DedupeWindow.Value, cancellationToken);
-            var jobs = await Execute(connection, $"DELETE FROM job WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
-            var subjobs = await Execute(connection, $"DELETE FROM subjob WHERE last_event_at < @cutoff AND updated_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
-            await Execute(connection, "DELETE FROM error_occurrence WHERE stored_at < @cutoff", clock.GetUtcNow() - errors.Value.Retention.Value, cancellationToken);
+            var jobs = await DeleteInBatchesAsync(connection, "job", $"updated_at < @cutoff AND last_event_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
+            var subjobs = await DeleteInBatchesAsync(connection, "subjob", $"updated_at < @cutoff AND last_event_at < @cutoff{QuietBeforeWatermark}", cutoff, cancellationToken, quietCutoff);
+            await DeleteInBatchesAsync(connection, "error_occurrence", "stored_at < @cutoff", clock.GetUtcNow() - errors.Value.Retention.Value, cancellationToken);
             if (created.Count + dropped.Count > 0 || jobs + subjobs > 0)
                 LogMaintenance(created.Count, dropped.Count, keys, jobs, subjobs);
             return new MaintenanceResult(true, created, dropped, keys, jobs, subjobs);
@@ -64,13 +65,13 @@ internal sealed partial class PartitionMaintenance(
 
     private async Task<List<string>> CreateAheadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var existing = await PartitionsAsync(connection, cancellationToken);
+        var existing = (await PartitionsAsync(connection, cancellationToken)).Where(p => p.Attached).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var created = new List<string>();
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         for (var day = today.AddDays(-1); day <= today.AddDays(retention.Value.PartitionsAhead); day = day.AddDays(1))
         {
             var name = PartitionName(day);
-            if (existing.ContainsKey(name))
+            if (existing.Contains(name))
                 continue;
             await Scalar(connection, $"""
                 CREATE TABLE IF NOT EXISTS {name} PARTITION OF event
@@ -99,36 +100,47 @@ internal sealed partial class PartitionMaintenance(
         return (archived < hotCutoff ? archived : hotCutoff, archived - retention.Value.Hot.Value);
     }
 
+    /// <summary>
+    /// Detaches each expired partition CONCURRENTLY — which, unlike DROP TABLE on an attached partition, never takes a
+    /// lock on <c>event</c> that would make ingest's inserts wait — and then drops it. A detach cut short (a lock
+    /// timeout, a restart) is finished on the next run, and a detached table left behind is dropped.
+    /// </summary>
     private static async Task<List<string>> DropExpiredAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var dropped = new List<string>();
-        foreach (var (name, day) in await PartitionsAsync(connection, cancellationToken))
+        // A table may have one detach pending at a time: one cut short is finished first.
+        foreach (var partition in (await PartitionsAsync(connection, cancellationToken)).OrderByDescending(p => p.DetachPending))
         {
-            var upperBound = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var upperBound = new DateTimeOffset(partition.Day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             if (upperBound > cutoff)
                 continue;
-            await using var drop = new NpgsqlCommand("SELECT wm_drop_event_partition(@name)", connection);
-            drop.Parameters.AddWithValue("name", name);
-            await drop.ExecuteNonQueryAsync(cancellationToken);
-            dropped.Add(name);
+            if (partition.DetachPending)
+                await Scalar(connection, $"ALTER TABLE event DETACH PARTITION {partition.Name} FINALIZE", cancellationToken);
+            else if (partition.Attached)
+                await Scalar(connection, $"ALTER TABLE event DETACH PARTITION {partition.Name} CONCURRENTLY", cancellationToken);
+            await Scalar(connection, $"DROP TABLE IF EXISTS {partition.Name}", cancellationToken);
+            dropped.Add(partition.Name);
         }
         return dropped;
     }
 
-    internal static async Task<Dictionary<string, DateOnly>> PartitionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    internal sealed record EventPartition(string Name, DateOnly Day, bool Attached, bool DetachPending);
+
+    /// <summary>The tables named as event's daily partitions: attached, being detached, or detached and not yet dropped.</summary>
+    internal static async Task<List<EventPartition>> PartitionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var partitions = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
+        var partitions = new List<EventPartition>();
         await using var command = new NpgsqlCommand("""
-            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'event'::regclass
+            SELECT c.relname, i.inhrelid IS NOT NULL, COALESCE(i.inhdetachpending, false)
+            FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND i.inhparent = 'event'::regclass
+            WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'event\_p%'
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var name = reader.GetString(0);
-            if (name.StartsWith(PartitionPrefix, StringComparison.Ordinal)
-                && DateOnly.TryParseExact(name[PartitionPrefix.Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-                partitions[name] = day;
+            if (DateOnly.TryParseExact(name[PartitionPrefix.Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                partitions.Add(new EventPartition(name, day, reader.GetBoolean(1), reader.GetBoolean(2)));
         }
         return partitions;
     }
@@ -141,14 +153,28 @@ internal sealed partial class PartitionMaintenance(
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private static async Task<long> Execute(
-        NpgsqlConnection connection, string sql, DateTimeOffset cutoff, CancellationToken cancellationToken, DateTimeOffset? quietCutoff = null)
+    /// <summary>
+    /// Deletes the rows matching <paramref name="condition"/> a batch at a time, each batch its own short transaction: a
+    /// backlog (the archive caught up after an outage, a day of keys) never becomes one transaction of millions of rows.
+    /// A row changed after a batch picked it keeps its new version (its ctid no longer matches).
+    /// </summary>
+    private static async Task<long> DeleteInBatchesAsync(NpgsqlConnection connection, string table, string condition, DateTimeOffset cutoff,
+        CancellationToken cancellationToken, DateTimeOffset? quietCutoff = null)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(
+            $"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {condition} LIMIT {DeleteBatch}))", connection);
         command.Parameters.AddWithValue("cutoff", cutoff);
         if (quietCutoff is { } quiet)
             command.Parameters.AddWithValue("quiet_cutoff", quiet);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+        }
+        while (deleted == DeleteBatch);
+        return total;
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -28,7 +28,6 @@ BEGIN
         GRANT DELETE ON event_key, job, subjob, error_occurrence TO wm_retention;
         -- Deleting jobs marks their stats granules for the rollup (trigger wm_job_stats_mark_dirty).
         GRANT INSERT ON job_stats_dirty TO wm_retention;
-        GRANT EXECUTE ON FUNCTION wm_drop_event_partition(text) TO wm_retention;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'wm_archiver') THEN
         GRANT SELECT ON event, job, subjob, archive_watermark, archive_window, archive_object TO wm_archiver;

@@ -6,7 +6,7 @@ namespace WaferMonitor.LocalApi.Storage;
 /// </summary>
 internal static class SiteDatabaseRoles
 {
-    /// <summary>The owner: migrations and creating partitions.</summary>
+    /// <summary>The owner: migrations, and creating, detaching and dropping partitions (which PostgreSQL leaves to the owner).</summary>
     public const string Owner = "monitor";
 
     /// <summary>Writes events, their keys and projections, and the service's own bookkeeping (alerts, rollups, cursors); deletes no event.</summary>
@@ -15,7 +15,7 @@ internal static class SiteDatabaseRoles
     /// <summary>Reads only: every query endpoint, the stream and health. The unkeyed <see cref="Npgsql.NpgsqlDataSource"/>.</summary>
     public const string Query = "monitor-query";
 
-    /// <summary>Removes what has expired: event partitions (through wm_drop_event_partition), keys, settled jobs and subjobs.</summary>
+    /// <summary>Deletes what has expired: keys, settled jobs and subjobs, error occurrences.</summary>
     public const string Retention = "monitor-retention";
 
     public static WebApplicationBuilder AddSiteDatabases(this WebApplicationBuilder builder)

@@ -1,5 +1,11 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using WaferMonitor.LocalApi;
+using WaferMonitor.LocalApi.Errors;
+using WaferMonitor.LocalApi.Storage;
+using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.LocalApi;
@@ -67,5 +73,70 @@ public sealed class RetentionTests(FabFixture fab)
             Assert.Contains($"event_p{Day(today.AddDays(ahead))}", partitions);
         await using var jobs = new NpgsqlCommand("SELECT app_name FROM job ORDER BY app_name", connection);
         Assert.Equal("newer", (string?)await jobs.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Expired_partitions_are_detached_concurrently_a_cut_short_detach_is_finished_and_backlogs_go_in_batches()
+    {
+        // Maintenance is run here, not by the rig's LocalApi (its interval is too long to interfere).
+        await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: new Dictionary<string, string>
+        {
+            ["Retention__RequireArchive"] = "false",
+            ["Retention__MaintenanceInterval"] = "1h",
+        });
+        var today = DateTime.UtcNow.Date;
+        var (attached, pending, leftOver, kept) = (today.AddDays(-9), today.AddDays(-8), today.AddDays(-7), today.AddDays(-1));
+        await using var connection = new NpgsqlConnection(rig.ConnectionString);
+        await connection.OpenAsync();
+        async Task Sql(NpgsqlConnection on, string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, on);
+            await command.ExecuteNonQueryAsync();
+        }
+        async Task<long> Count(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        foreach (var day in new[] { attached, pending, leftOver })
+            await Sql(connection, $"CREATE TABLE event_p{Day(day)} PARTITION OF event FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')");
+        await Sql(connection, $"ALTER TABLE event DETACH PARTITION event_p{Day(leftOver)}");
+
+        // A detach cut short: its second phase waits for a transaction that has read the table, and times out.
+        await using (var reader = new NpgsqlConnection(rig.ConnectionString))
+        {
+            await reader.OpenAsync();
+            await using var transaction = await reader.BeginTransactionAsync();
+            await Sql(reader, "SELECT count(*) FROM event");
+            await using var detacher = new NpgsqlConnection(rig.ConnectionString);
+            await detacher.OpenAsync();
+            await Sql(detacher, "SET lock_timeout = '500ms'");
+            await Assert.ThrowsAsync<PostgresException>(() => Sql(detacher, $"ALTER TABLE event DETACH PARTITION event_p{Day(pending)} CONCURRENTLY"));
+        }
+        Assert.Equal(1, await Count($"SELECT count(*) FROM pg_inherits WHERE inhdetachpending AND inhrelid = 'event_p{Day(pending)}'::regclass"));
+
+        // More expired keys and settled subjobs than one batch holds.
+        await Sql(connection, $"""
+            INSERT INTO event_key (idempotency_key, ingested_at) SELECT 'expired-' || g, now() - interval '8 days' FROM generate_series(1, 25000) g;
+            INSERT INTO subjob (subjob_id, job_id, site_id, app_id, app_name, app_version, first_any_at, last_event_at, winner_at, winner_key, winner_status, updated_at)
+            SELECT gen_random_uuid(), gen_random_uuid(), '{rig.Site}', gen_random_uuid(), 'old', '1', now() - interval '5 days', now() - interval '5 days',
+                   now() - interval '5 days', 'k', 'succeeded', now() - interval '5 days'
+            FROM generate_series(1, 12000);
+            """);
+
+        await using var dataSource = NpgsqlDataSource.Create(rig.ConnectionString);
+        var maintenance = new PartitionMaintenance(dataSource, dataSource,
+            Options.Create(new RetentionOptions { RequireArchive = false }), Options.Create(new IngestOptions()),
+            Options.Create(new LocalApiOptions { SiteId = rig.Site }), Options.Create(new ErrorsOptions()), TimeProvider.System,
+            NullLogger<PartitionMaintenance>.Instance);
+        var result = await maintenance.RunAsync(CancellationToken.None);
+
+        Assert.Equal(new[] { attached, pending, leftOver }.Select(d => $"event_p{Day(d)}").Order(), result.Dropped.Order());
+        Assert.Equal(0, await Count($"SELECT count(*) FROM pg_class WHERE relname IN ('event_p{Day(attached)}', 'event_p{Day(pending)}', 'event_p{Day(leftOver)}')"));
+        Assert.Equal(1, await Count($"SELECT count(*) FROM pg_inherits WHERE inhrelid = 'event_p{Day(kept)}'::regclass"));
+        Assert.True(result.KeysPruned >= 25000, $"{result.KeysPruned} keys pruned");
+        Assert.Equal(0, await Count("SELECT count(*) FROM event_key WHERE idempotency_key LIKE 'expired-%'"));
+        Assert.Equal(12000, result.SubjobsRemoved);
+        Assert.Equal(0, await Count("SELECT count(*) FROM subjob WHERE app_name = 'old'"));
     }
 }
