@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace WaferMonitor.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project WaferMonitor.Benchmarks -- [sidecar|ingest|queries|ui|central|parquet|archive|alerts|all|scale]</c>:
+/// <c>dotnet run -c Release --project WaferMonitor.Benchmarks -- [sidecar|ingest|ingest-fingerprinting|queries|ui|central|parquet|archive|alerts|all|scale]</c>:
 /// starts a fab on a durable PostgreSQL in a temporary directory, prints measurements, stops everything. <c>scale</c>
 /// (half an hour) is not part of <c>all</c>.
 /// </summary>
@@ -13,10 +13,10 @@ internal static class BenchCommand
     {
         var which = new Argument<string>("benchmark")
         {
-            Description = "sidecar, ingest, queries, ui, central, parquet, archive, alerts, all, or scale (a full-size site, not part of all)",
+            Description = "sidecar, ingest, ingest-fingerprinting (only the last part of ingest), queries, ui, central, parquet, archive, alerts, all, or scale (a full-size site, not part of all)",
             DefaultValueFactory = _ => "all",
         };
-        which.AcceptOnlyFromAmong("sidecar", "ingest", "queries", "ui", "central", "parquet", "archive", "alerts", "all", "scale");
+        which.AcceptOnlyFromAmong("sidecar", "ingest", "ingest-fingerprinting", "queries", "ui", "central", "parquet", "archive", "alerts", "all", "scale");
         var events = new Option<int>("--events") { Description = "Events per ingest measurement; for scale, events in the site (default 20,000,000)", DefaultValueFactory = _ => 200_000 };
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the query data set; for scale, lots in the site (default events / 60)", DefaultValueFactory = _ => 1_000_000 };
         var sustain = new Option<int>("--sustain-minutes") { Description = "scale: minutes of sustained ingest", DefaultValueFactory = _ => 10 };
@@ -46,13 +46,16 @@ internal static class BenchCommand
                     parse.GetValue(ids) == "time-ordered" ? IdLayout.TimeOrdered : IdLayout.Random, output, cancellationToken);
                 return 0;
             }
-            if (!Runs("sidecar") && !Runs("ingest") && !Runs("queries") && !Runs("ui") && !Runs("central") && !Runs("alerts"))
+            if (!Runs("sidecar") && !Runs("ingest") && !Runs("ingest-fingerprinting") && !Runs("queries") && !Runs("ui") && !Runs("central") && !Runs("alerts"))
                 return 0;
-            await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
+            await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken,
+                withUnfingerprintedLocalApi: Runs("ingest") || selected == "ingest-fingerprinting");
             if (Runs("sidecar"))
                 await SidecarBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
             if (Runs("ingest"))
                 await IngestBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
+            if (selected == "ingest-fingerprinting")
+                await FingerprintingBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);
             if (Runs("central"))
                 await RunCentralAsync(fab, output, cancellationToken);
             if (Runs("queries"))

@@ -11,6 +11,13 @@ internal sealed class BenchFab : IAsyncDisposable
 {
     public const string Site = "bench";
     public const string OtherSite = "bench2";
+
+    /// <summary>
+    /// A second LocalApi of the first site, on its database, with <c>Errors:Enabled=false</c>: ingest without error
+    /// fingerprinting, beside the site's own LocalApi, for <see cref="FingerprintingBenchmark"/>. Declared only when asked
+    /// for, and kept stopped except while that benchmark runs, so no other measurement shares the machine with it.
+    /// </summary>
+    public const string UnfingerprintedLocalApi = $"localapi-{Site}-unfingerprinted";
     private readonly string stateDirectory;
 
     private BenchFab(string stateDirectory, DistributedApplication app, AlertDelivery? alerts)
@@ -39,7 +46,8 @@ internal sealed class BenchFab : IAsyncDisposable
     public string StateDirectory => stateDirectory;
     public string ConnectionString => App.Get<DatabaseResource>($"monitor-{Site}").ConnectionString;
 
-    public static async Task<BenchFab> StartAsync(string? postgres, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<BenchFab> StartAsync(string? postgres, TextWriter output, CancellationToken cancellationToken,
+        bool withUnfingerprintedLocalApi = false)
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
         output.WriteLine($"starting a two-site fab in {stateDirectory} …");
@@ -49,8 +57,10 @@ internal sealed class BenchFab : IAsyncDisposable
             var webhook = await WebhookReceiver.StartAsync();
             alerts = new AlertDelivery(await AlertmanagerProcess.StartAsync(webhook.Url), webhook, TimeSpan.FromSeconds(1));
         }
-        var app = Declare(stateDirectory, postgres, alerts).Build(TextWriter.Null, quiet: true);
+        var app = Declare(stateDirectory, postgres, alerts, withUnfingerprintedLocalApi).Build(TextWriter.Null, quiet: true);
         await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
+        if (withUnfingerprintedLocalApi)
+            await app.Get<ProjectResource>(UnfingerprintedLocalApi).StopForNowAsync();
         return new BenchFab(stateDirectory, app, alerts);
     }
 
@@ -58,7 +68,8 @@ internal sealed class BenchFab : IAsyncDisposable
     public const string FailedLotRule = "failed_lot";
 
     /// <summary>The AppHost's topology (PostgreSQL, S3, per site LocalApi, Sidecar and Archiver, one CentralApi) as plain processes.</summary>
-    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString, AlertDelivery? alerts)
+    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString, AlertDelivery? alerts,
+        bool withUnfingerprintedLocalApi)
     {
         var builder = new DistributedApplicationBuilder(stateDirectory);
         var postgres = builder.AddPostgres("postgres", postgresConnectionString);
@@ -81,6 +92,15 @@ internal sealed class BenchFab : IAsyncDisposable
                 .WithReference(s3)
                 .WaitFor(localApi)
                 .WithEnvironment("Archiver__SiteId", site);
+            if (site == Site && withUnfingerprintedLocalApi)
+            {
+                builder.AddProject(UnfingerprintedLocalApi, "LocalApi")
+                    .WithReference(database, connectionName: "monitor")
+                    .WaitFor(localApi)
+                    .WithEnvironment("LocalApi__SiteId", site)
+                    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
+                    .WithEnvironment("Errors__Enabled", "false");
+            }
             central.WithReference(localApi).WithEnvironment($"Sites__{site}", $"http://localapi-{site}")
                 .WithEnvironment($"SiteTokens__{site}", builder.AccessKey);
             if (site == OtherSite && alerts is not null)
@@ -119,16 +139,20 @@ internal sealed class BenchFab : IAsyncDisposable
         ScalarAsync("SELECT count(*) FROM event WHERE seq > @seq", seq, cancellationToken);
 
     /// <summary>
-    /// Empties the first site's event log, idempotency keys and projections, then checkpoints (see
+    /// Empties the first site's event log, idempotency keys, projections and error occurrences, then checkpoints (see
     /// <see cref="CheckpointSql"/>). The cost of storing an event grows with the tables' indexes, so measurements compared
     /// with each other start from the same, empty, tables.
     /// </summary>
     /// <returns>The last seq handed out: events stored from now on have greater ones (the sequence is not reset).</returns>
     public Task<long> EmptySiteTablesAsync(CancellationToken cancellationToken) => ScalarAsync($"""
-        TRUNCATE event, event_key, job, subjob, job_stats_dirty;
+        TRUNCATE event, event_key, job, subjob, job_stats_dirty, error_occurrence;
         {CheckpointSql};
         SELECT last_value FROM event_seq
         """, 0, cancellationToken);
+
+    /// <summary>Error occurrences stored in the first site (emptied by <see cref="EmptySiteTablesAsync"/>).</summary>
+    public Task<long> ErrorOccurrencesAsync(CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT count(*) FROM error_occurrence", 0, cancellationToken);
 
     /// <summary>Checkpoints (see <see cref="CheckpointSql"/>) and answers the newest stored seq.</summary>
     public Task<long> CheckpointAsync(CancellationToken cancellationToken) =>

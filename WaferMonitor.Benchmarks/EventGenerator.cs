@@ -15,13 +15,14 @@ internal enum IdLayout
 
 /// <summary>
 /// Realistic v2 events: lots of 25 wafers — job started, per wafer started and finished (with metrics), job finished —
-/// 52 events per lot, pre-serialised so serialisation is not part of the measurement.
+/// 52 events per lot, pre-serialised so serialisation is not part of the measurement. With <c>failEvery</c>, every that
+/// many wafers end in an <c>error</c> event whose message holds the numbers and ids error fingerprinting takes out.
 /// </summary>
 internal static class EventGenerator
 {
     private static readonly AppRef App = new(Guid.Parse("6a3f0e1c-2b4d-4e8f-9a1b-3c5d7e9f1a2b"), "bench-litho", "1.0.0");
 
-    public static IEnumerable<WireEvent> Lots(string site, int events, IdLayout ids = IdLayout.Random)
+    public static IEnumerable<WireEvent> Lots(string site, int events, int failEvery = 0, IdLayout ids = IdLayout.Random)
     {
         var produced = 0;
         var at = DateTimeOffset.UtcNow.AddHours(-1);
@@ -40,14 +41,16 @@ internal static class EventGenerator
             for (var wafer = 1; wafer <= 25; wafer++)
             {
                 var subjobId = NewId();
-                foreach (var kind in new[] { EventKinds.Started, EventKinds.Finished })
+                var fails = failEvery > 0 && wafer % failEvery == 0;
+                foreach (var kind in new[] { EventKinds.Started, fails ? EventKinds.Error : EventKinds.Finished })
                 {
-                    var finished = kind == EventKinds.Finished;
+                    var finished = kind != EventKinds.Started;
                     yield return new WireEvent(NewId().ToString(), site, App,
                         new EntityRef(EntityTypes.Subjob, subjobId, jobId, null, $"wafer-{wafer:D2}"),
-                        new EventBody(kind, at = at.AddMilliseconds(1), finished ? EntityStatuses.Succeeded : EntityStatuses.Running,
+                        new EventBody(kind, at = at.AddMilliseconds(1),
+                            fails ? EntityStatuses.Failed : finished ? EntityStatuses.Succeeded : EntityStatuses.Running,
                             finished ? new Dictionary<string, double> { ["duration_s"] = 3.2, ["cpu_user_s"] = 1.1, ["cpu_system_s"] = 0.1, ["mem_max_mb"] = 512 } : null,
-                            null));
+                            fails ? Failure(lotKey, wafer, subjobId) : null));
                     if (++produced >= events)
                         yield break;
                 }
@@ -56,6 +59,13 @@ internal static class EventGenerator
             produced++;
         }
     }
+
+    /// <summary>A failing wafer's metadata: a few error types, messages with a lot, a wafer, a reading and an id in them.</summary>
+    private static JsonElement Failure(string lotKey, int wafer, Guid subjobId) => JsonSerializer.SerializeToElement(new Dictionary<string, string>
+    {
+        ["error_type"] = (wafer / 5 % 3) switch { 0 => "ChamberPressureError", 1 => "RecipeTimeout", _ => "HandlerFault" },
+        ["error"] = $"chamber pressure {12.5 + wafer * 0.01:0.00} Torr out of range on wafer-{wafer:D2} of {lotKey} (step 7, run {subjobId}) at /recipes/R-12/step-7",
+    });
 
     /// <summary>JSON array bodies of <paramref name="batchSize"/> events each.</summary>
     public static List<byte[]> Batches(string site, int events, int batchSize) =>
@@ -67,12 +77,12 @@ internal static class EventGenerator
     /// posted side by side carry different jobs — as concurrent batches from different nodes do — instead of the two
     /// halves of one lot.
     /// </summary>
-    public static List<byte[]> Batches(string site, int events, int batchSize, int producers, IdLayout ids = IdLayout.Random)
+    public static List<byte[]> Batches(string site, int events, int batchSize, int producers, int failEvery = 0, IdLayout ids = IdLayout.Random)
     {
         var streams = Enumerable.Range(0, producers).Select(_ => new List<WireEvent>()).ToArray();
         var lot = 0;
         Guid? current = null;
-        foreach (var e in Lots(site, events, ids))
+        foreach (var e in Lots(site, events, failEvery, ids))
         {
             var jobId = e.Entity.ParentId ?? e.Entity.Id;
             if (current is not null && jobId != current)

@@ -11,12 +11,13 @@ namespace WaferMonitor.Benchmarks;
 /// Issue 5: in one run, (a) raw binary COPY of equivalent rows into an equivalent table — the physical limit —
 /// (b) LocalApi batch ingest, (c) Sidecar → LocalApi end to end, each until stored, as events/s and ratios to (a).
 /// (b) and (c) post from <see cref="Connections"/> producers with their own lots, like that many business nodes. For
-/// context, (b) once more on tables that already hold <see cref="GrownTableEvents"/> events.
+/// context, (b) once more on tables that already hold <see cref="GrownTableEvents"/> events. Last, (b) with error
+/// fingerprinting off and on (<see cref="FingerprintingBenchmark"/>).
 /// </summary>
 internal static class IngestBenchmark
 {
-    private const int Connections = 8;
-    private const int BatchSize = 1000;
+    internal const int Connections = 8;
+    internal const int BatchSize = 1000;
 
     /// <summary>
     /// Events each path stores, at least, unmeasured, before it is measured. A service runs for weeks; in its first few hundred
@@ -90,6 +91,8 @@ internal static class IngestBenchmark
         var (grown, grownCpuReport) = await MeasureStoredAsync(fab, localApi, cpu, events, emptyTablesFirst: false, cancellationToken);
         output.WriteLine($"(b) again, on tables holding {Math.Max(GrownTableEvents, events),9:N0} events {grown,10:N0} events/s  = {grown / raws[Rounds / 2]:P0} of the median (a)  (context, no goal)");
         output.WriteLine(grownCpuReport);
+
+        await FingerprintingBenchmark.RunAsync(fab, events, output, cancellationToken);
     }
 
     /// <summary>The median of the rounds' ratios, then each round's.</summary>
@@ -105,9 +108,9 @@ internal static class IngestBenchmark
     /// </summary>
     internal static async Task<(double Rate, string CpuReport)> MeasureStoredAsync(
         BenchFab fab, HttpClient client, CpuPerEvent cpu, int events, bool emptyTablesFirst, CancellationToken cancellationToken,
-        IdLayout ids = IdLayout.Random)
+        int failEvery = 0, IdLayout ids = IdLayout.Random)
     {
-        var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections, ids);
+        var bodies = EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections, failEvery, ids);
         var before = emptyTablesFirst ? await fab.EmptySiteTablesAsync(cancellationToken) : await fab.CheckpointAsync(cancellationToken);
         cpu.Start();
         var started = Stopwatch.GetTimestamp();
@@ -139,6 +142,9 @@ internal static class IngestBenchmark
             machineStarted = ProcessCpu.Machine();
         }
 
+        /// <summary>CPU time per event, in µs, of the process named <paramref name="name"/> since <see cref="Start"/>.</summary>
+        public double Micros(string name, int events) => Used().Single(u => u.Name == name).Total.TotalMicroseconds / events;
+
         /// <summary>The part of the CPU used since <see cref="Start"/> that went to compiling.</summary>
         public double CompilingShare()
         {
@@ -168,14 +174,14 @@ internal static class IngestBenchmark
     }
 
     /// <summary>Stores rounds of events through <paramref name="client"/> until the fab's compiling has settled.</summary>
-    internal static async Task<string> SettleAsync(BenchFab fab, HttpClient client, CpuPerEvent cpu, CancellationToken cancellationToken)
+    internal static async Task<string> SettleAsync(BenchFab fab, HttpClient client, CpuPerEvent cpu, CancellationToken cancellationToken, int failEvery = 0)
     {
         var compiling = 1.0;
         var rounds = 0;
         while (rounds < MaxWarmUpRounds && compiling > SettledCompilingShare)
         {
             cpu.Start();
-            await StoreAllAsync(fab, client, WarmUpRoundEvents, cancellationToken);
+            await StoreAllAsync(fab, client, WarmUpRoundEvents, cancellationToken, failEvery);
             compiling = cpu.CompilingShare();
             rounds++;
         }
@@ -183,15 +189,15 @@ internal static class IngestBenchmark
     }
 
     /// <summary>Posts <paramref name="events"/> fresh events through <paramref name="client"/> and waits until the site stored them.</summary>
-    internal static async Task StoreAllAsync(BenchFab fab, HttpClient client, int events, CancellationToken cancellationToken)
+    internal static async Task StoreAllAsync(BenchFab fab, HttpClient client, int events, CancellationToken cancellationToken, int failEvery = 0)
     {
         var before = await fab.NewestSeqAsync(cancellationToken);
         await Measure.PostAllAsync(client, "/v1/ingest/events:batch",
-            EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections), Connections, cancellationToken);
+            EventGenerator.Batches(BenchFab.Site, events, BatchSize, Connections, failEvery), Connections, cancellationToken);
         await WaitUntilStoredAsync(fab, before, events, cancellationToken);
     }
 
-    private static async Task WaitUntilStoredAsync(BenchFab fab, long before, int events, CancellationToken cancellationToken)
+    internal static async Task WaitUntilStoredAsync(BenchFab fab, long before, int events, CancellationToken cancellationToken)
     {
         while (await fab.NewestSeqAsync(cancellationToken) - before < events)
             await Task.Delay(20, cancellationToken);

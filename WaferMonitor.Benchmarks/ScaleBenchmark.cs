@@ -57,7 +57,7 @@ internal static class ScaleBenchmark
         var layouts = new[] { (IdLayout.Random, "random ids"), (IdLayout.TimeOrdered, "time-ordered ids") };
         async Task<double> IngestAsync(string path, HttpClient client, IdLayout ids, double? emptyRate)
         {
-            var (rate, report) = await IngestBenchmark.MeasureStoredAsync(fab, client, cpu, IngestEvents, emptyTablesFirst: emptyRate is null, cancellationToken, ids);
+            var (rate, report) = await IngestBenchmark.MeasureStoredAsync(fab, client, cpu, IngestEvents, emptyTablesFirst: emptyRate is null, cancellationToken, ids: ids);
             var tables = emptyRate is { } empty ? $"full size              {rate,10:N0} events/s  = {rate / empty:P0} of empty tables" : $"empty tables           {rate,10:N0} events/s";
             output.WriteLine($"{path,-44}{tables}");
             output.WriteLine(report);
@@ -388,7 +388,7 @@ internal static class ScaleBenchmark
             var bodies = Channel.CreateBounded<byte[]>(Connections * 4);
             var producer = Task.Run(async () =>
             {
-                foreach (var chunk in EventGenerator.Lots(BenchFab.Site, int.MaxValue, ids).Chunk(BatchSize))
+                foreach (var chunk in EventGenerator.Lots(BenchFab.Site, int.MaxValue, ids: ids).Chunk(BatchSize))
                     await bodies.Writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, WireJson.Options), stop.Token);
             });
             running = Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => Task.Run(async () =>

@@ -31,6 +31,9 @@ internal static class CentralApiExtensions
         builder.Services.AddHealthChecks().AddCheck<SitesHealthCheck>("sites");
         builder.Services.AddSingleton<IHealthzFields, SitesHealthzField>();
         builder.Services.AddOperatorPages();
+        builder.Services.AddValidatedOptions<CentralSlaOptions>(CentralSlaOptions.SectionName);
+        builder.Services.AddSingleton<OwnRequestRecorder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OwnRequestRecorder>());
         return builder;
     }
 

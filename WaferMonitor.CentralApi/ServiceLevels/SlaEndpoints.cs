@@ -12,14 +12,18 @@ namespace WaferMonitor.CentralApi.ServiceLevels;
 /// <summary>A site's <c>GET /v1/sla</c> answer.</summary>
 public sealed record SiteSlaReport(string Scope, string Window, DateTimeOffset EvaluatedAt, List<SlaStatus> Objectives);
 
-/// <summary>Every site's service levels, and the fab's: each objective judged on the sites' summed counts.</summary>
+/// <summary>
+/// Every site's service levels, and the fab's: each objective judged on the sites' summed counts; and CentralApi's own
+/// requests' error rate and latency.
+/// </summary>
 public sealed record CentralSlaReport(
-    string Scope, string? Window, DateTimeOffset EvaluatedAt, IReadOnlyList<SlaStatus> Objectives,
+    string Scope, string? Window, DateTimeOffset EvaluatedAt, IReadOnlyList<SlaStatus> Objectives, CentralApiServiceLevels CentralApi,
     IReadOnlyDictionary<string, SiteSlaReport> Sites, bool Partial, IReadOnlyDictionary<string, string> SiteErrors);
 
 /// <summary>
 /// <c>GET /v1/sla</c> over every site (<c>site=</c> forwards to one). A site that does not answer is a site error, and
 /// counts against nothing: its own canary records the outage, and its report shows it once it is reachable again.
+/// CentralApi's own requests are judged apart (<see cref="OwnRequestRecorder"/>), not summed with the sites'.
 /// </summary>
 internal static class SlaEndpoints
 {
@@ -32,7 +36,8 @@ internal static class SlaEndpoints
     }
 
     private static async Task<IResult> GetAsync(
-        HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, TimeProvider clock, IOptions<CentralOptions> options)
+        HttpContext context, SiteDirectory sites, ResponseCache cache, FanOut fanOut, OwnRequestRecorder own, TimeProvider clock,
+        IOptions<CentralOptions> options)
     {
         var (selection, error) = SiteSelection.Parse(context.Request, sites);
         if (selection is null)
@@ -67,7 +72,7 @@ internal static class SlaEndpoints
                 .GroupBy(o => o.Name, StringComparer.Ordinal)
                 .Select(same => SlaCalculator.Combine([.. same], window))
                 .ToList();
-            return CentralResponse.Ok(new CentralSlaReport("central", window, clock.GetUtcNow(), combined, reports, errors.Count > 0, errors),
+            return CentralResponse.Ok(new CentralSlaReport("central", window, clock.GetUtcNow(), combined, own.ServiceLevels(), reports, errors.Count > 0, errors),
                 complete: errors.Count == 0);
         });
     }

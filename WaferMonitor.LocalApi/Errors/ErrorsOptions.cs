@@ -8,6 +8,12 @@ public sealed class ErrorsOptions : IValidatableObject
 {
     public const string SectionName = "Errors";
 
+    /// <summary>
+    /// False stores no error occurrences: ingest fingerprints nothing, so error groups and their alert rules see no new
+    /// failures. For measuring what fingerprinting costs ingest (<c>bench ingest</c>); on in production.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>A group seen again after at least this long without an occurrence is <c>regressed</c>.</summary>
     public Duration RegressionAfter { get; set; } = Duration.FromHours(24);
 

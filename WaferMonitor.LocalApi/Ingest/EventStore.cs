@@ -26,8 +26,11 @@ public sealed record StoreResult(int Accepted, int Duplicates, IReadOnlyList<Rej
 /// <see cref="LocalApiOptions.MaxEventsPerTransaction"/> events), each request still answered with its own counts.
 /// </summary>
 internal sealed partial class EventStore(
-    [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options, ILogger<EventStore> logger)
+    [FromKeyedServices(SiteDatabaseRoles.Ingest)] NpgsqlDataSource dataSource, IngestMetrics metrics, DbMetrics db, IOptions<LocalApiOptions> options,
+    IOptions<ErrorsOptions> errors, ILogger<EventStore> logger)
 {
+    private readonly bool fingerprint = errors.Value.Enabled;
+
     /// <summary>
     /// Transactions in flight at once. More in flight than the machine has cores only compete for its CPU, and each takes
     /// fewer of the batches that queued up meanwhile.
@@ -212,7 +215,7 @@ internal sealed partial class EventStore(
             owned.Add(firsts);
         }
 
-        using var unique = new PreparedEvents(owned.SelectMany(o => o).ToList());
+        using var unique = new PreparedEvents(owned.SelectMany(o => o).ToList(), fingerprint);
         var (claimed, stored) = await StoreUniqueAsync(unique, CancellationToken.None);
         foreach (var job in stored?.FinishedJobs ?? [])
         {
@@ -261,7 +264,7 @@ internal sealed partial class EventStore(
                 await transaction.DisposeAsync();
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
                 claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
-                fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList());
+                fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList(), fingerprint);
                 if (fresh.Items.Count > 0)
                     stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken));
             }

@@ -12,13 +12,14 @@ namespace WaferMonitor.LocalApi.Ingest;
 /// </summary>
 internal sealed class PreparedEvents : IDisposable
 {
-    public PreparedEvents(List<IngestItem> items)
+    /// <param name="fingerprint">False leaves <see cref="Errors"/> empty (<c>Errors:Enabled=false</c>).</param>
+    public PreparedEvents(List<IngestItem> items, bool fingerprint)
     {
         Items = items;
         var events = items.Select(i => i.Event).ToList();
         Jobs = EntityFold.Fold(events, EntityTypes.Job);
         Subjobs = EntityFold.Fold(events, EntityTypes.Subjob);
-        Errors = ErrorOccurrences.From(items);
+        Errors = fingerprint ? ErrorOccurrences.From(items) : [];
         Rows = new EventCopyRows(items);
     }
 

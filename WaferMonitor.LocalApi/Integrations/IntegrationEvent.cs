@@ -49,15 +49,20 @@ internal sealed record IntegrationEvent(long Seq, string Payload, WireEvent Even
     public double? Metric(string name) => Event.Event.Metrics is { } metrics && metrics.TryGetValue(name, out var value) ? value : null;
 }
 
-/// <summary>Which terminal events an integration delivers: by app-name glob, terminal status and entity type.</summary>
+/// <summary>
+/// Which terminal events an integration delivers: by app-name glob, terminal status and entity type; the synthetic checks'
+/// reserved app only when the integration asks for it (<see cref="IntegrationOptions.IncludeSynthetic"/>), as listings do.
+/// </summary>
 internal sealed class IntegrationFilter(IntegrationOptions options)
 {
+    private readonly bool includeSynthetic = options.IncludeSynthetic;
     private readonly IReadOnlyList<string> apps = Split(options.Apps);
     private readonly IReadOnlyList<string> statuses = Split(options.Statuses);
     private readonly IReadOnlyList<string> entityTypes = Split(options.EntityTypes);
 
     public bool Matches(IntegrationEvent e) =>
-        entityTypes.Contains(e.Event.Entity.Type)
+        (includeSynthetic || e.Event.App.Name != SyntheticChecks.CanaryApp)
+        && entityTypes.Contains(e.Event.Entity.Type)
         && (statuses.Count == 0 || statuses.Contains(e.Status))
         // The BCL's file-name wildcard matcher (* and ?) is the glob app names need; no path separators are involved.
         && (apps.Count == 0 || apps.Any(glob => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(glob, e.Event.App.Name, ignoreCase: false)));

@@ -76,6 +76,12 @@ public abstract class IntegrationOptions
     /// <summary>Comma-separated entity types: <c>job</c>, <c>subjob</c>.</summary>
     public string EntityTypes { get; set; } = "job,subjob";
 
+    /// <summary>
+    /// True delivers the synthetic checks' jobs (<see cref="SyntheticChecks.CanaryApp"/>) too, e.g. to watch the canary
+    /// from outside; they are left out otherwise, whatever <see cref="Apps"/> says.
+    /// </summary>
+    public bool IncludeSynthetic { get; set; }
+
     /// <summary>Where an integration without a stored cursor starts: <c>latest</c> (events stored from now on) or <c>earliest</c>.</summary>
     public string StartAt { get; set; } = "latest";
 

@@ -9,7 +9,7 @@ namespace WaferMonitor.LocalApi.ServiceLevels;
 
 /// <summary>
 /// Counts this LocalApi's ingest and query requests per minute — all, 5xx, slower than <c>Sla:LatencyThreshold</c> — from
-/// ASP.NET Core's own <c>http.server.request.duration</c> measurements (the host's meter only), and adds each finished
+/// ASP.NET Core's own <c>http.server.request.duration</c> measurements (<see cref="HttpRequestListener"/>), and adds each finished
 /// minute to <c>http_request_minute</c>, where the SLA reads them. Also prunes that table and <c>synthetic_check</c> to the
 /// SLA window and a day.
 /// </summary>
@@ -18,12 +18,10 @@ internal sealed partial class RequestOutcomeRecorder : BackgroundService
     public const string Ingest = "ingest";
     public const string Query = "query";
 
-    private const string NativeMeter = "Microsoft.AspNetCore.Hosting";
-    private const string NativeInstrument = "http.server.request.duration";
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<(DateTimeOffset Minute, string Kind), Counts> minutes = new();
-    private readonly MeterListener listener = new();
+    private readonly HttpRequestListener listener;
     private readonly NpgsqlDataSource dataSource;
     private readonly IOptions<SlaOptions> options;
     private readonly TimeProvider clock;
@@ -44,12 +42,7 @@ internal sealed partial class RequestOutcomeRecorder : BackgroundService
         this.options = options;
         this.clock = clock;
         this.logger = logger;
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == NativeMeter && instrument.Name == NativeInstrument && ReferenceEquals(instrument.Meter.Scope, meterFactory))
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<double>(OnRequest);
+        listener = new HttpRequestListener(meterFactory, OnRequest);
     }
 
     /// <summary>The kind of request an SLA objective covers, or null: POSTs to <c>/v1/ingest…</c>, GETs of <c>/v1/…</c> but the live stream.</summary>
@@ -94,9 +87,9 @@ internal sealed partial class RequestOutcomeRecorder : BackgroundService
         }
     }
 
-    private void OnRequest(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    private void OnRequest(HttpRequestTags request, double seconds)
     {
-        var (method, route, status) = HttpRequestTags.Read(tags);
+        var (method, route, status) = request;
         if (KindOf(method, route) is not { } kind)
             return;
         var now = clock.GetUtcNow();

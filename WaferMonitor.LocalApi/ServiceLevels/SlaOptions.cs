@@ -11,7 +11,7 @@ public sealed class SlaOptions : IValidatableObject
     /// <summary>The rolling window the objectives are measured over; request and check history is kept a day longer.</summary>
     public Duration Window { get; set; } = Duration.FromDays(30);
 
-    /// <summary>Share of synthetic checks that must pass.</summary>
+    /// <summary>Share of the time that must be in check intervals whose synthetic check passed with LocalApi healthy (<see cref="AvailabilityWindows"/>).</summary>
     [Range(0.5, 0.99999)]
     public double Availability { get; set; } = 0.995;
 

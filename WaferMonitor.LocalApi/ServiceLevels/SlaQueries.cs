@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Synthetic;
+using WaferMonitor.Sdk.Contracts;
 using WaferMonitor.ServiceDefaults.ServiceLevels;
 
 namespace WaferMonitor.LocalApi.ServiceLevels;
@@ -11,6 +12,9 @@ public sealed record SlaReport(string Scope, string Window, DateTimeOffset Evalu
 /// <summary>Reads the counts of every SLA window from <c>synthetic_check</c> and <c>http_request_minute</c> and judges them.</summary>
 internal sealed class SlaQueries(NpgsqlDataSource dataSource, IOptions<SlaOptions> options, IOptions<LocalApiOptions> site, TimeProvider clock)
 {
+    /// <summary>The canary's default interval, for results of a Sidecar that did not send its own (and rows older than migration 0014).</summary>
+    private const double UnknownIntervalS = 60;
+
     public async Task<SlaReport> GetAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -24,12 +28,12 @@ internal sealed class SlaQueries(NpgsqlDataSource dataSource, IOptions<SlaOption
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("""
-                    SELECT w.name, count(*) FILTER (WHERE c.ok), count(c.*)
-                    FROM unnest(@names::text[], @starts::timestamptz[]) AS w(name, since)
-                    LEFT JOIN synthetic_check c ON c.started_at >= w.since AND c.started_at < @now
-                    GROUP BY w.name
-                    """) { Parameters = { new("names", names), new("starts", starts), new("now", now) } },
+                // A day before the window: no check interval is longer (SyntheticEndpoints.MaxIntervalS), so every one that
+                // reaches into the window is read, and one before it tells the window is covered from its start.
+                new NpgsqlBatchCommand($"""
+                    SELECT started_at, coalesce(interval_s, {UnknownIntervalS}), ok AND coalesce(health, '{SyntheticHealth.Healthy}') = '{SyntheticHealth.Healthy}'
+                    FROM synthetic_check WHERE started_at >= @earliest AND started_at <= @now
+                    """) { Parameters = { new("earliest", now - window - TimeSpan.FromSeconds(SyntheticEndpoints.MaxIntervalS)), new("now", now) } },
                 new NpgsqlBatchCommand("""
                     SELECT w.name, m.kind, sum(m.requests)::bigint, sum(m.errors)::bigint, sum(m.slow)::bigint
                     FROM unnest(@names::text[], @starts::timestamptz[]) AS w(name, since)
@@ -38,7 +42,7 @@ internal sealed class SlaQueries(NpgsqlDataSource dataSource, IOptions<SlaOption
                     """) { Parameters = { new("names", names), new("starts", starts), new("now", now) } },
             },
         };
-        var availability = Empty(names);
+        var checks = new List<CheckedInterval>();
         var errors = Empty(names);
         var latency = new Dictionary<string, Dictionary<string, WindowCount>>(StringComparer.Ordinal)
         {
@@ -47,7 +51,8 @@ internal sealed class SlaQueries(NpgsqlDataSource dataSource, IOptions<SlaOption
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            availability[reader.GetString(0)] = new WindowCount(reader.GetInt64(1), reader.GetInt64(2));
+            checks.Add(new CheckedInterval(reader.GetFieldValue<DateTimeOffset>(0), TimeSpan.FromSeconds(reader.GetDouble(1)), reader.GetBoolean(2)));
+        var availability = AvailabilityWindows.Count(checks, now, window);
         await reader.NextResultAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -70,7 +75,9 @@ internal sealed class SlaQueries(NpgsqlDataSource dataSource, IOptions<SlaOption
         var percentile = settings.LatencyPercentile * 100;
         return
         [
-            SlaCalculator.Evaluate("availability", $"synthetic checks ({SyntheticApp.Description}) that pass", settings.Availability, window, availability),
+            SlaCalculator.Evaluate("availability",
+                $"seconds of synthetic check intervals whose check ({SyntheticApp.Description}) passed and found LocalApi's /health healthy; an interval without a result counts as unavailable",
+                settings.Availability, window, availability),
             SlaCalculator.Evaluate("error_rate", "ingest and query requests not answered 5xx", 1 - settings.MaxErrorRate, window, errors),
             SlaCalculator.Evaluate("latency_ingest", $"ingest requests faster than {threshold:0.###} s (p{percentile:0.###})", settings.LatencyPercentile, window, ingestLatency),
             SlaCalculator.Evaluate("latency_query", $"query requests faster than {threshold:0.###} s (p{percentile:0.###})", settings.LatencyPercentile, window, queryLatency),

@@ -28,6 +28,9 @@ internal static partial class SyntheticEndpoints
     private const int MaxResults = 10_000;
     private const int RecentChecks = 50;
 
+    /// <summary>A day: the SLA reads a day of checks before its window, so no longer interval can reach into it.</summary>
+    public const double MaxIntervalS = 86_400;
+
     public static IEndpointRouteBuilder MapSyntheticEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/synthetic").WithTags("Synthetic checks");
@@ -48,12 +51,13 @@ internal static partial class SyntheticEndpoints
     {
         if (results.Length > MaxResults)
             return TypedResults.Problem($"at most {MaxResults} results at once", statusCode: 400, title: "Invalid synthetic results");
-        if (results.Any(r => !NodeName().IsMatch(r.Node ?? "") || r.Error is { Length: > 2000 } || r.LatencyS is < 0 or double.NaN or double.PositiveInfinity))
-            return TypedResults.Problem("node, error or latency_s is out of range", statusCode: 400, title: "Invalid synthetic results");
+        if (results.Any(r => !NodeName().IsMatch(r.Node ?? "") || r.Error is { Length: > 2000 } || r.LatencyS is < 0 or double.NaN or double.PositiveInfinity
+            || r.Health is { } health && !SyntheticHealth.IsKnown(health) || r.IntervalS is { } interval && !(interval is >= 0.001 and <= MaxIntervalS)))
+            return TypedResults.Problem("node, error, latency_s, health or interval_s is out of range", statusCode: 400, title: "Invalid synthetic results");
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO synthetic_check (check_id, node, started_at, acked_at, visible_at, latency_s, ok, error)
+            INSERT INTO synthetic_check (check_id, node, started_at, acked_at, visible_at, latency_s, ok, error, health, interval_s)
             SELECT * FROM unnest(@ids::uuid[], @nodes::text[], @started::timestamptz[], @acked::timestamptz[], @visible::timestamptz[],
-                @latency::float8[], @ok::boolean[], @errors::text[])
+                @latency::float8[], @ok::boolean[], @errors::text[], @health::text[], @interval::float8[])
             ON CONFLICT (check_id) DO NOTHING
             """);
         command.Parameters.AddWithValue("ids", results.Select(r => r.CheckId).ToArray());
@@ -64,6 +68,8 @@ internal static partial class SyntheticEndpoints
         command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Double) { Value = results.Select(r => r.LatencyS).ToArray() });
         command.Parameters.AddWithValue("ok", results.Select(r => r.Ok).ToArray());
         command.Parameters.Add(new NpgsqlParameter("errors", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = results.Select(r => r.Error).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("health", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = results.Select(r => r.Health).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Double) { Value = results.Select(r => r.IntervalS).ToArray() });
         var stored = await command.ExecuteNonQueryAsync(ct);
         return TypedResults.Ok(new { ok = true, stored });
     }
@@ -93,7 +99,7 @@ internal static partial class SyntheticEndpoints
                     FROM synthetic_check WHERE started_at >= @from AND started_at < @to
                     """) { Parameters = { new("from", from), new("to", to) } },
                 new NpgsqlBatchCommand($"""
-                    SELECT check_id, node, started_at, acked_at, visible_at, latency_s, ok, error
+                    SELECT check_id, node, started_at, acked_at, visible_at, latency_s, ok, error, health, interval_s
                     FROM synthetic_check WHERE started_at >= @from AND started_at < @to ORDER BY started_at DESC LIMIT {RecentChecks}
                     """) { Parameters = { new("from", from), new("to", to) } },
             },
@@ -109,7 +115,7 @@ internal static partial class SyntheticEndpoints
         {
             recent.Add(new SyntheticCheckResult(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                 reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                Nullable(5), reader.GetBoolean(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+                Nullable(5), reader.GetBoolean(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), Nullable(9)));
         }
         return TypedResults.Ok(new SyntheticSummary(from, to, checks, failed, checks == 0 ? null : (double)(checks - failed) / checks, p50, p95, max, recent));
     }

@@ -8,13 +8,14 @@ using WaferMonitor.Sdk.Contracts;
 namespace WaferMonitor.Sidecar.Synthetic;
 
 /// <summary>
-/// The site's canary (docs/observability.md#synthetic-checks): every <c>Synthetic:Interval</c> it posts a started and a
-/// finished event of a job of the reserved app to this Sidecar's own ingest endpoint — so the job goes through the spool,
-/// the forwarder, LocalApi and PostgreSQL like any other — and polls LocalApi's <c>GET /v1/synthetic/checks/{id}</c>
-/// (the job query, limited to canary jobs so the Sidecar's ingest key suffices) until the job
-/// shows as succeeded. The time from the Sidecar's acknowledgement to that is the check's latency; not seeing it within
-/// <c>Synthetic:Timeout</c> is a failure. Results are metrics here and rows in LocalApi's <c>synthetic_check</c>, reported
-/// until LocalApi takes them, so the checks that failed while it was unreachable are recorded when it is back.
+/// The site's canary (docs/observability.md#synthetic-checks): at the start of every <c>Synthetic:Interval</c> (multiples of
+/// it since the Unix epoch, <see cref="SyntheticChecks.IntervalStart"/>) it posts a started and a finished event of a job of
+/// the reserved app to this Sidecar's own ingest endpoint — so the job goes through the spool, the forwarder, LocalApi and
+/// PostgreSQL like any other — and polls LocalApi's <c>GET /v1/synthetic/checks/{id}</c> (the job query, limited to
+/// canary jobs so the Sidecar's ingest key suffices) until the job shows as succeeded; meanwhile it asks LocalApi's
+/// <c>/health</c>. The time from the Sidecar's acknowledgement to the job's success is the check's latency; not seeing it
+/// within <c>Synthetic:Timeout</c> is a failure. Results are metrics here and rows in LocalApi's <c>synthetic_check</c>,
+/// reported until LocalApi takes them, so the checks that failed while it was unreachable are recorded when it is back.
 /// </summary>
 internal sealed partial class CanaryService(
     IHttpClientFactory clients, IServer server, IHostApplicationLifetime lifetime, SyntheticMetrics metrics,
@@ -51,25 +52,61 @@ internal sealed partial class CanaryService(
         var self = OwnUrl();
         var localApi = new Uri(sidecar.Value.LocalApiUrl);
         var node = sidecar.Value.NodeName ?? Environment.MachineName;
-        using var timer = new PeriodicTimer(settings.Interval.Value, clock);
-        do
+        var interval = settings.Interval.Value;
+        while (true)
         {
-            var result = await CheckAsync(self, localApi, site, node, settings.Timeout.Value, stoppingToken);
-            metrics.Record(result.Ok, result.LatencyS);
+            var checkId = Guid.NewGuid();
+            var startedAt = clock.GetUtcNow();
+            var health = ProbeHealthAsync(localApi, stoppingToken);
+            var result = await CheckAsync(checkId, startedAt, self, localApi, site, node, settings.Timeout.Value, stoppingToken)
+                with { Health = await health, IntervalS = interval.TotalSeconds };
+            metrics.Record(result.Ok, result.Health!, result.LatencyS);
             if (!result.Ok)
                 LogCheckFailed(result.CheckId, result.Error ?? "");
+            else if (result.Health != SyntheticHealth.Healthy)
+                LogNotHealthy(result.CheckId, result.Health!);
             unreported.Enqueue(result);
             while (unreported.Count > settings.MaxUnreported)
                 unreported.Dequeue();
             await ReportAsync(localApi, stoppingToken);
+            await WaitForNextIntervalAsync(startedAt, interval, stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private async Task<SyntheticCheckResult> CheckAsync(Uri self, Uri localApi, string site, string node, TimeSpan timeout, CancellationToken stoppingToken)
+    /// <summary>
+    /// Until the interval after the one <paramref name="started"/> fell in begins — at once when a slow check ran into it.
+    /// An interval a check never started in is one LocalApi's availability counts as unavailable.
+    /// </summary>
+    private async Task WaitForNextIntervalAsync(DateTimeOffset started, TimeSpan interval, CancellationToken stoppingToken)
     {
-        var checkId = Guid.NewGuid();
-        var startedAt = clock.GetUtcNow();
+        var next = SyntheticChecks.IntervalStart(started, interval) + interval;
+        // Looped: a timer may fire a little early, and the check must start inside its interval.
+        while (next - clock.GetUtcNow() is var wait && wait > TimeSpan.Zero)
+            await Task.Delay(wait, clock, stoppingToken);
+    }
+
+    /// <summary>LocalApi's <c>/health</c> (anonymous; 200 <c>Healthy</c> or <c>Degraded</c>, 503 <c>Unhealthy</c>) as <see cref="SyntheticHealth"/> words.</summary>
+    private async Task<string> ProbeHealthAsync(Uri localApi, CancellationToken stoppingToken)
+    {
+        try
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            attempt.CancelAfter(AttemptTimeout);
+            using var response = await clients.CreateClient(HttpClientName).GetAsync(new Uri(localApi, "/health"), attempt.Token);
+            var body = (await response.Content.ReadAsStringAsync(attempt.Token)).Trim();
+            return response.IsSuccessStatusCode && body.Equals("Healthy", StringComparison.OrdinalIgnoreCase) ? SyntheticHealth.Healthy
+                : response.IsSuccessStatusCode && body.Equals("Degraded", StringComparison.OrdinalIgnoreCase) ? SyntheticHealth.Degraded
+                : SyntheticHealth.Unhealthy;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !stoppingToken.IsCancellationRequested)
+        {
+            return SyntheticHealth.Unreachable;
+        }
+    }
+
+    private async Task<SyntheticCheckResult> CheckAsync(Guid checkId, DateTimeOffset startedAt, Uri self, Uri localApi, string site, string node,
+        TimeSpan timeout, CancellationToken stoppingToken)
+    {
         var client = clients.CreateClient(HttpClientName);
         var metadata = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["synthetic_check"] = checkId.ToString(), ["node"] = node });
         var entity = new EntityRef(EntityTypes.Job, checkId, BusinessKey: $"canary-{node}");
@@ -170,6 +207,9 @@ internal sealed partial class CanaryService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Synthetic check {CheckId} failed: {Reason}")]
     private partial void LogCheckFailed(Guid checkId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Synthetic check {CheckId} passed but LocalApi's /health answered {Health}; its interval counts as unavailable")]
+    private partial void LogNotHealthy(Guid checkId, string health);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting synthetic check results to LocalApi failed: {Reason}")]
     private partial void LogReportFailed(string reason);

@@ -11,6 +11,10 @@ public sealed class SyntheticOptions : IValidatableObject
     /// <summary>When true, this Sidecar runs the site's canary: a job of the reserved app every <see cref="Interval"/>.</summary>
     public bool Enabled { get; set; }
 
+    /// <summary>
+    /// A check starts at the start of each interval (multiples of it since the Unix epoch); LocalApi's availability counts
+    /// these intervals, so keep <see cref="Timeout"/> plus a few seconds shorter, and a result is in before its interval ends.
+    /// </summary>
     public Duration Interval { get; set; } = Duration.FromSeconds(60);
 
     /// <summary>A check fails when its job is not visible in a LocalApi query this long after the Sidecar acknowledged it.</summary>
@@ -26,8 +30,8 @@ public sealed class SyntheticOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Interval.Value <= TimeSpan.Zero)
-            yield return new ValidationResult("must be positive", [nameof(Interval)]);
+        if (Interval.Value <= TimeSpan.Zero || Interval.Value > TimeSpan.FromDays(1))
+            yield return new ValidationResult("must be positive and at most a day", [nameof(Interval)]);
         if (Timeout.Value <= TimeSpan.Zero)
             yield return new ValidationResult("must be positive", [nameof(Timeout)]);
     }

@@ -9,7 +9,8 @@ namespace WaferMonitor.Tests.Integrations;
 /// <summary>
 /// Outbound integrations of a private site's LocalApi, each pointed at a receiver that speaks its sink's protocol: every
 /// terminal event its filters match arrives exactly once — across a restart of LocalApi (with events stored meanwhile
-/// through the Sidecar's spool) and across a time its sink was down.
+/// through the Sidecar's spool) and across a time its sink was down. Each round holds a job of the synthetic checks'
+/// reserved app among the real ones: only an integration that asks for synthetic events gets it.
 /// </summary>
 [Collection(FabCollection.Name)]
 public sealed class IntegrationDeliveryTests(FabFixture fab)
@@ -17,6 +18,7 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
     private static readonly AppRef EtchA = new(Guid.Parse("2a000000-0000-4000-8000-00000000000a"), "etch-a", "1.0.0");
     private static readonly AppRef EtchB = new(Guid.Parse("2b000000-0000-4000-8000-00000000000b"), "etch-b", "1.0.0");
     private static readonly AppRef Litho = new(Guid.Parse("2c000000-0000-4000-8000-00000000000c"), "litho", "3.1.0");
+    private static readonly AppRef Canary = new(Guid.Parse("5e7a1c00-0000-4000-8000-00000000ca7a"), SyntheticChecks.CanaryApp, "1");
 
     private static readonly Dictionary<string, string> FastRetries = new()
     {
@@ -109,6 +111,7 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
         var directory = Path.Combine(Path.GetTempPath(), "wm-exports-" + Guid.NewGuid().ToString("N")[..8]);
         var csvDirectory = Path.Combine(directory, "csv");
         var jsonlDirectory = Path.Combine(directory, "jsonl");
+        var canaryDirectory = Path.Combine(directory, "canary");
         try
         {
             await using var rig = await SiteRig.StartAsync(fab, localApiEnvironment: new Dictionary<string, string>(FastRetries)
@@ -117,6 +120,8 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
                 ["Integrations__Files__lake__Format"] = "csv",
                 ["Integrations__Files__lines__Directory"] = jsonlDirectory,
                 ["Integrations__Files__lines__Format"] = "jsonl",
+                ["Integrations__Files__canary__Directory"] = canaryDirectory,
+                ["Integrations__Files__canary__IncludeSynthetic"] = "true",
                 ["Integrations__Zabbix__zbx__Server"] = "127.0.0.1",
                 ["Integrations__Zabbix__zbx__Port"] = zabbix.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Integrations__Zabbix__zbx__Host"] = "fab-monitor",
@@ -169,6 +174,12 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
             Assert.Equal(expected, sinks.Jsonl().Order(StringComparer.Ordinal));
             Assert.Equal(expected, sinks.Elasticsearch().Order(StringComparer.Ordinal));
             Assert.Equal(expected, sinks.Loki().Order(StringComparer.Ordinal));
+            // The entry that asked for synthetic events gets the canary's too.
+            var withCanary = expected.Concat(rounds.Select(r => r.CanaryKey)).Order(StringComparer.Ordinal).ToList();
+            List<string> CanaryFile() => Directory.GetFiles(canaryDirectory, "canary-*.jsonl").SelectMany(File.ReadAllLines)
+                .Select(Sinks.EnvelopeKey).Order(StringComparer.Ordinal).ToList();
+            await Events.Eventually(() => Task.FromResult(CanaryFile().Count >= withCanary.Count), "every round at the entry with synthetic events");
+            Assert.Equal(withCanary, CanaryFile());
             Assert.Equal(ZabbixTotals(rounds), sinks.ZabbixTotals());
             Assert.Empty(zabbix.Problems);
             Assert.All(zabbix.Values, v => Assert.Equal("fab-monitor", v.Host));
@@ -243,7 +254,7 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
                 $"{what} at every sink (csv {Csv().Count}, jsonl {Jsonl().Count}, es {Elasticsearch().Count}, loki {Loki().Count} of {terminal})");
         }
 
-        private static string EnvelopeKey(string json)
+        public static string EnvelopeKey(string json)
         {
             using var envelope = JsonDocument.Parse(json);
             return envelope.RootElement.GetProperty("event").GetProperty("idempotency_key").GetString()!;
@@ -265,14 +276,16 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
 
     /// <param name="TerminalKeys">Every terminal event (jobs and subjobs, every app and status).</param>
     /// <param name="WebhookKeys">Of them, those the webhook's filters match: jobs and subjobs of etch-* apps, succeeded or failed.</param>
+    /// <param name="CanaryKey">The synthetic check's terminal event, not among <paramref name="TerminalKeys"/>: no sink gets it unasked.</param>
     private sealed record RoundEvents(
         List<WireEvent> Events, List<string> TerminalKeys, List<string> WebhookKeys,
-        Dictionary<string, int> ZabbixFinished, Dictionary<string, int> ZabbixFailed);
+        Dictionary<string, int> ZabbixFinished, Dictionary<string, int> ZabbixFailed, string CanaryKey);
 
     /// <summary>
     /// Four jobs and a subjob, with non-terminal events around the terminal ones: etch-a succeeded (12.5 s) and
     /// etch-b failed (both for the webhook); etch-a canceled (a status the webhook skips); litho failed (an app it skips);
-    /// a subjob of wafer-process succeeded (an app it skips; Zabbix counts jobs only).
+    /// a subjob of wafer-process succeeded (an app it skips; Zabbix counts jobs only); and, among them, a succeeded job of
+    /// the synthetic checks' app, which every sink without an app filter would otherwise get.
     /// </summary>
     private static RoundEvents Round(string site)
     {
@@ -284,12 +297,16 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
         var canceledEnd = Events.Job(canceled, EventKinds.Canceled, t.AddSeconds(2), site, app: EtchA);
         var lithoEnd = Events.Job(litho, EventKinds.Finished, t.AddSeconds(4), site, status: EntityStatuses.Failed, app: Litho);
         var waferEnd = Events.Subjob(wafer, parent, EventKinds.Finished, t.AddSeconds(1), site, status: EntityStatuses.Succeeded);
+        var check = Guid.NewGuid();
+        var canaryEnd = Events.Job(check, EventKinds.Finished, t.AddSeconds(2), site, app: Canary);
         List<WireEvent> events =
         [
             Events.Job(succeeded, EventKinds.Started, t, site, app: EtchA),
             Events.Job(succeeded, EventKinds.Progress, t.AddSeconds(1), site, app: EtchA),
             succeededEnd,
             Events.Job(failed, EventKinds.Started, t, site, app: EtchB),
+            Events.Job(check, EventKinds.Started, t, site, app: Canary),
+            canaryEnd,
             failedEnd,
             Events.Job(canceled, EventKinds.Started, t, site, app: EtchA),
             canceledEnd,
@@ -301,6 +318,7 @@ public sealed class IntegrationDeliveryTests(FabFixture fab)
             [.. new[] { succeededEnd, failedEnd, canceledEnd, lithoEnd, waferEnd }.Select(e => e.IdempotencyKey)],
             [succeededEnd.IdempotencyKey, failedEnd.IdempotencyKey],
             new Dictionary<string, int> { ["etch-a"] = 2, ["etch-b"] = 1, ["litho"] = 1 },
-            new Dictionary<string, int> { ["etch-a"] = 0, ["etch-b"] = 1, ["litho"] = 1 });
+            new Dictionary<string, int> { ["etch-a"] = 0, ["etch-b"] = 1, ["litho"] = 1 },
+            canaryEnd.IdempotencyKey);
     }
 }

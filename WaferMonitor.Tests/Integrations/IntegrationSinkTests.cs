@@ -119,6 +119,21 @@ public sealed class IntegrationSinkTests
     }
 
     [Theory]
+    [InlineData("", false, false)]
+    [InlineData("*", false, false)]
+    [InlineData(SyntheticChecks.CanaryApp, false, false)]
+    [InlineData("", true, true)]
+    [InlineData("wafermonitor.*", true, true)]
+    [InlineData("etch-*", true, false)]
+    public void The_synthetic_checks_app_is_left_out_unless_the_integration_asks_for_it(string apps, bool includeSynthetic, bool matches)
+    {
+        var filter = new IntegrationFilter(new WebhookIntegrationOptions { Apps = apps, IncludeSynthetic = includeSynthetic });
+        Assert.Equal(matches, filter.Matches(Terminal(1, app: SyntheticChecks.CanaryApp)));
+        // A real app is matched by the globs alone, synthetic events asked for or not.
+        Assert.Equal(apps is "" or "*" or "etch-*", filter.Matches(Terminal(2, app: "etch-a")));
+    }
+
+    [Theory]
     [InlineData("Integrations__Webhooks__ops__Url=not a url", "Integrations:Webhooks:ops:Url")]
     [InlineData("Integrations__Webhooks__ops__Url=http://127.0.0.1:9|Integrations__Webhooks__ops__Statuses=failed,exploded", "Integrations:Webhooks:ops:Statuses")]
     [InlineData("Integrations__Files__lake__Format=parquet|Integrations__Files__lake__Directory=/tmp/x", "Integrations:Files:lake:Format")]

@@ -39,6 +39,11 @@ public sealed class CentralSlaTests(FabFixture fab)
         Assert.Equal((double)good / total, availability.GetProperty("measured").GetDouble(), 9);
         Assert.Equal(1 - (total - good) / (0.005 * total), availability.GetProperty("error_budget_left").GetDouble(), 9);
 
+        // Central's own requests are judged apart, never summed into the fab's objectives.
+        var own = report.GetProperty("central_api");
+        Assert.Equal(["error_rate", "latency_query"], own.GetProperty("objectives").EnumerateArray().Select(o => o.GetProperty("name").GetString()!));
+        Assert.True(own.GetProperty("recorded_since").GetDateTimeOffset() <= report.GetProperty("evaluated_at").GetDateTimeOffset());
+
         using var localApi = fab.Client("localapi-fab1");
         var site = await localApi.GetFromJsonAsync<JsonElement>("/v1/sla");
         Assert.Equal("fab1", site.GetProperty("scope").GetString());

@@ -8,8 +8,9 @@ namespace WaferMonitor.Tests.Synthetic;
 
 /// <summary>
 /// The canary: in the shared fab (the AppHost turns it on) its job goes Sidecar → spool → forwarder → LocalApi → database →
-/// query and is recorded with its latency, while listings and stats leave it out; in a private site whose LocalApi is
-/// frozen (SIGSTOP) its checks fail, are recorded once LocalApi thaws, and the site's availability drops.
+/// query and is recorded with its latency and LocalApi's health, while listings and stats leave it out; in a private site
+/// whose LocalApi is stopped, then frozen (SIGSTOP), its checks fail, are recorded once LocalApi is back, and the outage
+/// shows in the site's availability as the seconds it lasted.
 /// </summary>
 [Collection(FabCollection.Name)]
 public sealed class SyntheticCheckTests(FabFixture fab)
@@ -18,6 +19,17 @@ public sealed class SyntheticCheckTests(FabFixture fab)
     private const int SigCont = 18;
 
     private static async Task<JsonElement> SummaryAsync(HttpClient localApi) => await localApi.GetFromJsonAsync<JsonElement>("/v1/synthetic");
+
+    private static async Task<JsonElement> AvailabilityAsync(HttpClient localApi) =>
+        (await localApi.GetFromJsonAsync<JsonElement>("/v1/sla")).GetProperty("objectives").EnumerateArray()
+            .Single(o => o.GetProperty("name").GetString() == "availability");
+
+    /// <summary>Seconds of the 30-day window not covered by an available check interval.</summary>
+    private static async Task<long> UnavailableSecondsAsync(HttpClient localApi)
+    {
+        var month = (await AvailabilityAsync(localApi)).GetProperty("windows").GetProperty("30d");
+        return month.GetProperty("total").GetInt64() - month.GetProperty("good").GetInt64();
+    }
 
     [Fact]
     public async Task The_fab_canary_is_seen_end_to_end_and_left_out_of_listings_and_stats()
@@ -33,6 +45,8 @@ public sealed class SyntheticCheckTests(FabFixture fab)
             return true;
         }, "a passed synthetic check at fab1", TimeSpan.FromSeconds(90));
         Assert.True(passed.GetProperty("latency_s").GetDouble() >= 0);
+        Assert.Equal(SyntheticHealth.Healthy, passed.GetProperty("health").GetString());
+        Assert.Equal(60, passed.GetProperty("interval_s").GetDouble());
         Assert.True(passed.GetProperty("visible_at").GetDateTimeOffset() >= passed.GetProperty("acked_at").GetDateTimeOffset());
         var checkId = passed.GetProperty("check_id").GetGuid();
 
@@ -71,7 +85,7 @@ public sealed class SyntheticCheckTests(FabFixture fab)
     }
 
     [Fact]
-    public async Task With_LocalApi_frozen_the_canary_fails_its_failures_are_recorded_and_availability_drops()
+    public async Task With_LocalApi_stopped_or_frozen_the_canary_fails_and_the_outage_shows_as_seconds_of_unavailability()
     {
         await using var rig = await SiteRig.StartAsync(fab, sidecarChecksSite: true, sidecarEnvironment: new Dictionary<string, string>
         {
@@ -80,7 +94,28 @@ public sealed class SyntheticCheckTests(FabFixture fab)
             ["Synthetic__Timeout"] = "2s",
         });
         using var localApi = rig.Client("localapi");
-        await Events.Eventually(async () => (await SummaryAsync(localApi)).GetProperty("checks").GetInt64() >= 2, "the rig's canary passing", TimeSpan.FromSeconds(60));
+        await Events.Eventually(async () => (await SummaryAsync(localApi)).GetProperty("recent").EnumerateArray()
+            .Any(c => c.GetProperty("ok").GetBoolean() && c.GetProperty("health").GetString() == SyntheticHealth.Healthy),
+            "the rig's canary passing with LocalApi healthy", TimeSpan.FromSeconds(60));
+
+        // Stopped: every interval of the outage is unavailable, those whose check failed (reported once LocalApi is back)
+        // and those no check started in (each failing check takes its 2 s timeout).
+        var unavailableBefore = await UnavailableSecondsAsync(localApi);
+        var stoppedAt = DateTimeOffset.UtcNow;
+        await rig.LocalApi.StopForNowAsync();
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        await rig.LocalApi.StartAgainAsync(CancellationToken.None);
+        // Less the interval that ended as it stopped and the one whose check saw it come back, and the seconds' rounding.
+        var outage = (DateTimeOffset.UtcNow - stoppedAt).TotalSeconds - 4;
+        await Events.Eventually(async () => await UnavailableSecondsAsync(localApi) - unavailableBefore >= outage,
+            $"at least {outage:0} more seconds unavailable", TimeSpan.FromSeconds(60));
+        Assert.Contains((await SummaryAsync(localApi)).GetProperty("recent").EnumerateArray(),
+            c => !c.GetProperty("ok").GetBoolean() && c.GetProperty("health").GetString() == SyntheticHealth.Unreachable);
+        var stopped = await AvailabilityAsync(localApi);
+        Assert.True(stopped.GetProperty("measured").GetDouble() < 1);
+        Assert.True(stopped.GetProperty("error_budget_left").GetDouble() < 1);
+
+        // Frozen.
         // A check may fail while the fresh services warm up on a busy machine (2 s is a tight timeout); count from here.
         var failedBefore = (await SummaryAsync(localApi)).GetProperty("failed").GetInt64();
 
@@ -106,8 +141,7 @@ public sealed class SyntheticCheckTests(FabFixture fab)
         Assert.Contains("within 2 s", failure.GetProperty("error").GetString());
         Assert.True(summary.GetProperty("availability").GetDouble() < 1);
 
-        var sla = await localApi.GetFromJsonAsync<JsonElement>("/v1/sla");
-        var availability = sla.GetProperty("objectives").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "availability");
+        var availability = await AvailabilityAsync(localApi);
         Assert.True(availability.GetProperty("measured").GetDouble() < 1);
         Assert.True(availability.GetProperty("error_budget_left").GetDouble() < 1);
         Assert.True(availability.GetProperty("burn_rates").GetProperty("5m").GetDouble() > 0);
