@@ -59,7 +59,7 @@ internal static class ScaleBenchmark
         {
             var (rate, report) = await IngestBenchmark.MeasureStoredAsync(fab, client, cpu, IngestEvents, emptyTablesFirst: emptyRate is null, cancellationToken, ids: ids);
             var tables = emptyRate is { } empty ? $"full size              {rate,10:N0} events/s  = {rate / empty:P0} of empty tables" : $"empty tables           {rate,10:N0} events/s";
-            output.WriteLine($"{path,-44}{tables}");
+            output.WriteLine($"{path,-46}{tables}");
             output.WriteLine(report);
             return rate;
         }

@@ -68,25 +68,8 @@ internal static class ErrorsEndpoints
             var outcomes = await fanOut.GetAsync(selection.Sites.Select(site => (site, pathAndQuery)), ct);
             if (outcomes.FirstOrDefault(o => o.IsBadRequest) is { } bad)
                 return FanOut.BadRequest(bad);
-            var errors = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            var groups = new List<SiteErrorGroup>();
-            foreach (var outcome in outcomes)
-            {
-                if (outcome.Failure is { } failure)
-                {
-                    errors[outcome.Site.Id] = failure;
-                    continue;
-                }
-                try
-                {
-                    groups.AddRange(JsonSerializer.Deserialize<SiteErrorGroupList>(outcome.Response!.Body, WireJson.Options)!.Items);
-                }
-                catch (JsonException ex)
-                {
-                    errors[outcome.Site.Id] = $"unreadable error groups: {ex.Message}";
-                }
-            }
-            var merged = ErrorGroupMerger.Merge(fromValue, groups)
+            var (perSite, errors) = FanOut.Collect(outcomes, "error groups", body => JsonSerializer.Deserialize<SiteErrorGroupList>(body, WireJson.Options)!.Items);
+            var merged = ErrorGroupMerger.Merge(fromValue, perSite.Values.SelectMany(items => items))
                 .Where(g => statuses.Length == 0 || statuses.Contains(g.Status, StringComparer.Ordinal))
                 .Take(limit)
                 .ToList();

@@ -64,6 +64,34 @@ internal sealed class FanOut(SiteClient client)
         }
     }
 
+    /// <summary>
+    /// Each answering site's body as <paramref name="read"/> makes it, by site id; a site that failed, or whose body
+    /// <paramref name="read"/> could not parse, is a site error ("unreadable <paramref name="what"/>: …").
+    /// </summary>
+    public static (SortedDictionary<string, T> Answers, SortedDictionary<string, string> Errors) Collect<T>(
+        IEnumerable<SiteOutcome> outcomes, string what, Func<byte[], T> read)
+    {
+        var answers = new SortedDictionary<string, T>(StringComparer.Ordinal);
+        var errors = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Failure is { } failure)
+            {
+                errors[outcome.Site.Id] = failure;
+                continue;
+            }
+            try
+            {
+                answers[outcome.Site.Id] = read(outcome.Response!.Body);
+            }
+            catch (JsonException ex)
+            {
+                errors[outcome.Site.Id] = $"unreadable {what}: {ex.Message}";
+            }
+        }
+        return (answers, errors);
+    }
+
     /// <summary>The first site's 400 as the whole request's answer.</summary>
     public static CentralResponse BadRequest(SiteOutcome outcome) =>
         new(outcome.Response!.StatusCode, outcome.Response.Body, outcome.Response.ContentType, Complete: false);

@@ -1,34 +1,19 @@
 using System.ComponentModel.DataAnnotations;
-using WaferMonitor.ServiceDefaults.Configuration;
+using WaferMonitor.ServiceDefaults.ServiceLevels;
 
 namespace WaferMonitor.CentralApi.ServiceLevels;
 
 /// <summary>
-/// Bound from <c>Sla</c> on CentralApi (docs/observability.md#service-levels): the objectives of its own query requests.
-/// The defaults are LocalApi's; availability is the sites' alone.
+/// CentralApi's own query requests' objectives; availability is the sites' alone. It keeps one counter slot per minute
+/// of <see cref="RequestObjectives.Window"/>, in memory, hence its upper bound.
 /// </summary>
-public sealed class CentralSlaOptions : IValidatableObject
+public sealed class CentralSlaOptions : RequestObjectives
 {
-    public const string SectionName = "Sla";
-
-    /// <summary>The rolling window; CentralApi keeps one counter slot per minute of it, in memory.</summary>
-    public Duration Window { get; set; } = Duration.FromDays(30);
-
-    /// <summary>Largest share of CentralApi's query requests that may be answered 5xx.</summary>
-    [Range(0.00001, 0.5)]
-    public double MaxErrorRate { get; set; } = 0.01;
-
-    /// <summary>Query requests must be faster than this at <see cref="LatencyPercentile"/>.</summary>
-    public Duration LatencyThreshold { get; set; } = Duration.FromSeconds(1);
-
-    [Range(0.5, 0.99999)]
-    public double LatencyPercentile { get; set; } = 0.95;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    public override IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Window.Value < TimeSpan.FromHours(6) || Window.Value > TimeSpan.FromDays(400))
-            yield return new ValidationResult("must be from 6h (the longest burn-rate window) to 400d", [nameof(Window)]);
-        if (LatencyThreshold.Value <= TimeSpan.Zero)
-            yield return new ValidationResult("must be positive", [nameof(LatencyThreshold)]);
+        foreach (var problem in base.Validate(validationContext))
+            yield return problem;
+        if (Window.Value > TimeSpan.FromDays(400))
+            yield return new ValidationResult("must be at most 400d", [nameof(Window)]);
     }
 }

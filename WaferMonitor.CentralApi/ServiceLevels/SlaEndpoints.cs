@@ -47,24 +47,7 @@ internal static class SlaEndpoints
         return await cache.ServeAsync(context, async ct =>
         {
             var outcomes = await fanOut.GetAsync(selection.Sites.Select(site => (site, Path)), ct);
-            var reports = new SortedDictionary<string, SiteSlaReport>(StringComparer.Ordinal);
-            var errors = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var outcome in outcomes)
-            {
-                if (outcome.Failure is { } failure)
-                {
-                    errors[outcome.Site.Id] = failure;
-                    continue;
-                }
-                try
-                {
-                    reports[outcome.Site.Id] = JsonSerializer.Deserialize<SiteSlaReport>(outcome.Response!.Body, WireJson.Options)!;
-                }
-                catch (JsonException ex)
-                {
-                    errors[outcome.Site.Id] = $"unreadable service levels: {ex.Message}";
-                }
-            }
+            var (reports, errors) = FanOut.Collect(outcomes, "service levels", body => JsonSerializer.Deserialize<SiteSlaReport>(body, WireJson.Options)!);
             var window = reports.Values.Select(r => r.Window).FirstOrDefault();
             var combined = window is null ? [] : reports.Values
                 .Where(r => r.Window == window)

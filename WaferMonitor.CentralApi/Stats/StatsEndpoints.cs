@@ -32,24 +32,7 @@ internal static class StatsEndpoints
             var outcomes = await fanOut.GetAsync(selection.Sites.Select(site => (site, pathAndQuery)), ct);
             if (outcomes.FirstOrDefault(o => o.IsBadRequest) is { } bad)
                 return FanOut.BadRequest(bad);
-            var perSite = new SortedDictionary<string, JsonElement>(StringComparer.Ordinal);
-            var errors = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var outcome in outcomes)
-            {
-                if (outcome.Failure is { } failure)
-                {
-                    errors[outcome.Site.Id] = failure;
-                    continue;
-                }
-                try
-                {
-                    perSite[outcome.Site.Id] = JsonDocument.Parse(outcome.Response!.Body).RootElement.Clone();
-                }
-                catch (JsonException ex)
-                {
-                    errors[outcome.Site.Id] = $"unreadable stats: {ex.Message}";
-                }
-            }
+            var (perSite, errors) = FanOut.Collect(outcomes, "stats", body => JsonDocument.Parse(body).RootElement.Clone());
             var combined = StatsCombiner.Combine(perSite.Select(s => (s.Key, s.Value)));
             return CentralResponse.Ok(new CentralStats(perSite, combined, errors.Count > 0, errors), complete: errors.Count == 0);
         });

@@ -73,8 +73,12 @@ internal sealed partial class PartitionMaintenance(
             var name = PartitionName(day);
             if (existing.Contains(name))
                 continue;
+            // Made apart and then attached: CREATE TABLE … PARTITION OF would lock event ACCESS EXCLUSIVE, queueing
+            // every insert behind the longest reader for up to the lock timeout; ATTACH takes SHARE UPDATE EXCLUSIVE,
+            // which inserts and reads do not wait for.
+            await Scalar(connection, $"CREATE TABLE IF NOT EXISTS {name} (LIKE event INCLUDING ALL)", cancellationToken);
             await Scalar(connection, $"""
-                CREATE TABLE IF NOT EXISTS {name} PARTITION OF event
+                ALTER TABLE event ATTACH PARTITION {name}
                 FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')
                 """, cancellationToken);
             created.Add(name);
