@@ -152,12 +152,12 @@ public sealed partial class DocsTests
         Assert.Contains(ciCommand, readme);
     }
 
-    /// <summary>Types with a <c>public const string SectionName</c>, and that section.</summary>
+    /// <summary>Types with a <c>public const string SectionName</c> (their own or inherited), and that section.</summary>
     private static IEnumerable<(Type Type, string Section)> OptionTypes()
     {
         foreach (var type in OptionAssemblies.SelectMany(LoadableTypes))
         {
-            var field = type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static);
+            var field = type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy);
             if (field is { IsLiteral: true } && field.GetRawConstantValue() is string section)
                 yield return (type, section);
         }
