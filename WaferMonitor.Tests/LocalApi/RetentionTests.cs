@@ -86,37 +86,32 @@ public sealed class RetentionTests(FabFixture fab)
         });
         var today = DateTime.UtcNow.Date;
         var (attached, pending, leftOver, kept) = (today.AddDays(-9), today.AddDays(-8), today.AddDays(-7), today.AddDays(-1));
-        await using var connection = new NpgsqlConnection(rig.ConnectionString);
-        await connection.OpenAsync();
-        async Task Sql(NpgsqlConnection on, string sql)
+        // Statements on a session of their own (a transaction held open, a detach cut short); the rest through Sql.
+        static async Task Execute(NpgsqlConnection session, string sql)
         {
-            await using var command = new NpgsqlCommand(sql, on);
+            await using var command = new NpgsqlCommand(sql, session);
             await command.ExecuteNonQueryAsync();
         }
-        async Task<long> Count(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            return (long)(await command.ExecuteScalarAsync())!;
-        }
+        async Task<long> Count(string sql) => (long)(await Sql.QueryAsync(rig.ConnectionString, sql))[0][0]!;
         foreach (var day in new[] { attached, pending, leftOver })
-            await Sql(connection, $"CREATE TABLE event_p{Day(day)} PARTITION OF event FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')");
-        await Sql(connection, $"ALTER TABLE event DETACH PARTITION event_p{Day(leftOver)}");
+            await Sql.QueryAsync(rig.ConnectionString, $"CREATE TABLE event_p{Day(day)} PARTITION OF event FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')");
+        await Sql.QueryAsync(rig.ConnectionString, $"ALTER TABLE event DETACH PARTITION event_p{Day(leftOver)}");
 
         // A detach cut short: its second phase waits for a transaction that has read the table, and times out.
         await using (var reader = new NpgsqlConnection(rig.ConnectionString))
         {
             await reader.OpenAsync();
             await using var transaction = await reader.BeginTransactionAsync();
-            await Sql(reader, "SELECT count(*) FROM event");
+            await Execute(reader, "SELECT count(*) FROM event");
             await using var detacher = new NpgsqlConnection(rig.ConnectionString);
             await detacher.OpenAsync();
-            await Sql(detacher, "SET lock_timeout = '500ms'");
-            await Assert.ThrowsAsync<PostgresException>(() => Sql(detacher, $"ALTER TABLE event DETACH PARTITION event_p{Day(pending)} CONCURRENTLY"));
+            await Execute(detacher, "SET lock_timeout = '500ms'");
+            await Assert.ThrowsAsync<PostgresException>(() => Execute(detacher, $"ALTER TABLE event DETACH PARTITION event_p{Day(pending)} CONCURRENTLY"));
         }
         Assert.Equal(1, await Count($"SELECT count(*) FROM pg_inherits WHERE inhdetachpending AND inhrelid = 'event_p{Day(pending)}'::regclass"));
 
         // More expired keys and settled subjobs than one batch holds.
-        await Sql(connection, $"""
+        await Sql.QueryAsync(rig.ConnectionString, $"""
             INSERT INTO event_key (idempotency_key, ingested_at) SELECT 'expired-' || g, now() - interval '8 days' FROM generate_series(1, 25000) g;
             INSERT INTO subjob (subjob_id, job_id, site_id, app_id, app_name, app_version, first_any_at, last_event_at, winner_at, winner_key, winner_status, updated_at)
             SELECT gen_random_uuid(), gen_random_uuid(), '{rig.Site}', gen_random_uuid(), 'old', '1', now() - interval '5 days', now() - interval '5 days',
