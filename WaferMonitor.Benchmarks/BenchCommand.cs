@@ -28,7 +28,11 @@ internal static class BenchCommand
         ids.AcceptOnlyFromAmong("random", "time-ordered");
         var rows = new Option<int>("--rows") { Description = "Rows for the Parquet benchmark", DefaultValueFactory = _ => 1_000_000 };
         var postgres = new Option<string?>("--postgres") { Description = "Measure against this PostgreSQL server instead of an embedded one" };
-        var command = new RootCommand("Runs WaferMonitor's performance measurements and prints the numbers.") { which, events, jobs, rows, postgres, sustain, ids };
+        var postgresSettings = new Option<string[]>("--postgres-setting")
+        {
+            Description = "name=value: a setting of the embedded PostgreSQL over the product's own, to compare settings (repeatable)",
+        };
+        var command = new RootCommand("Runs WaferMonitor's performance measurements and prints the numbers.") { which, events, jobs, rows, postgres, postgresSettings, sustain, ids };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var selected = parse.GetValue(which)!;
@@ -40,7 +44,7 @@ internal static class BenchCommand
                 await ArchiveBenchmark.RunAsync(parse.GetValue(events), output, cancellationToken);
             if (selected == "scale")
             {
-                await using var site = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken);
+                await using var site = await BenchFab.StartAsync(parse.GetValue(postgres), parse.GetValue(postgresSettings) ?? [], output, cancellationToken);
                 await ScaleBenchmark.RunAsync(site, parse.GetResult(events) is { Implicit: false } ? parse.GetValue(events) : 20_000_000,
                     parse.GetResult(jobs) is { Implicit: false } ? parse.GetValue(jobs) : null, TimeSpan.FromMinutes(parse.GetValue(sustain)),
                     parse.GetValue(ids) == "time-ordered" ? IdLayout.TimeOrdered : IdLayout.Random, output, cancellationToken);
@@ -48,7 +52,7 @@ internal static class BenchCommand
             }
             if (!Runs("sidecar") && !Runs("ingest") && !Runs("ingest-fingerprinting") && !Runs("queries") && !Runs("ui") && !Runs("central") && !Runs("alerts"))
                 return 0;
-            await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), output, cancellationToken,
+            await using var fab = await BenchFab.StartAsync(parse.GetValue(postgres), parse.GetValue(postgresSettings) ?? [], output, cancellationToken,
                 withUnfingerprintedLocalApi: Runs("ingest") || selected == "ingest-fingerprinting");
             if (Runs("sidecar"))
                 await SidecarBenchmark.RunAsync(fab, parse.GetValue(events), output, cancellationToken);

@@ -46,7 +46,7 @@ internal sealed class BenchFab : IAsyncDisposable
     public string StateDirectory => stateDirectory;
     public string ConnectionString => App.Get<DatabaseResource>($"monitor-{Site}").ConnectionString;
 
-    public static async Task<BenchFab> StartAsync(string? postgres, TextWriter output, CancellationToken cancellationToken,
+    public static async Task<BenchFab> StartAsync(string? postgres, IReadOnlyList<string> postgresSettings, TextWriter output, CancellationToken cancellationToken,
         bool withUnfingerprintedLocalApi = false)
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "wm-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -57,7 +57,7 @@ internal sealed class BenchFab : IAsyncDisposable
             var webhook = await WebhookReceiver.StartAsync();
             alerts = new AlertDelivery(await AlertmanagerProcess.StartAsync(webhook.Url), webhook, TimeSpan.FromSeconds(1));
         }
-        var app = Declare(stateDirectory, postgres, alerts, withUnfingerprintedLocalApi).Build(TextWriter.Null, quiet: true);
+        var app = Declare(stateDirectory, postgres, postgresSettings, alerts, withUnfingerprintedLocalApi).Build(TextWriter.Null, quiet: true);
         await app.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
         if (withUnfingerprintedLocalApi)
             await app.Get<ProjectResource>(UnfingerprintedLocalApi).StopForNowAsync();
@@ -68,11 +68,11 @@ internal sealed class BenchFab : IAsyncDisposable
     public const string FailedLotRule = "failed_lot";
 
     /// <summary>The AppHost's topology (PostgreSQL, S3, per site LocalApi, Sidecar and Archiver, one CentralApi) as plain processes.</summary>
-    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString, AlertDelivery? alerts,
+    private static DistributedApplicationBuilder Declare(string stateDirectory, string? postgresConnectionString, IReadOnlyList<string> postgresSettings, AlertDelivery? alerts,
         bool withUnfingerprintedLocalApi)
     {
         var builder = new DistributedApplicationBuilder(stateDirectory);
-        var postgres = builder.AddPostgres("postgres", postgresConnectionString);
+        var postgres = builder.AddPostgres("postgres", postgresConnectionString, settings: postgresSettings);
         var s3 = builder.AddS3("s3", "wafermonitor-archive");
         var central = builder.AddProject("central", "CentralApi");
         foreach (var site in new[] { Site, OtherSite })

@@ -22,6 +22,17 @@ internal static class EventGenerator
 {
     private static readonly AppRef App = new(Guid.Parse("6a3f0e1c-2b4d-4e8f-9a1b-3c5d7e9f1a2b"), "bench-litho", "1.0.0");
 
+    /// <summary>
+    /// A millisecond after the previous event, but never ahead of the clock: a sustained load uses up an hour of
+    /// milliseconds in minutes, and LocalApi rejects events more than <c>Ingest:MaxFutureSkew</c> ahead.
+    /// </summary>
+    private static DateTimeOffset Next(DateTimeOffset previous)
+    {
+        var next = previous.AddMilliseconds(1);
+        var now = DateTimeOffset.UtcNow;
+        return next < now ? next : now;
+    }
+
     public static IEnumerable<WireEvent> Lots(string site, int events, int failEvery = 0, IdLayout ids = IdLayout.Random)
     {
         var produced = 0;
@@ -33,7 +44,7 @@ internal static class EventGenerator
             var lotKey = $"lot-{lot:D7}";
             WireEvent Job(string kind, string? status, IReadOnlyDictionary<string, double>? metrics) => new(
                 NewId().ToString(), site, App, new EntityRef(EntityTypes.Job, jobId, null, lotKey, null),
-                new EventBody(kind, at = at.AddMilliseconds(1), status, metrics,
+                new EventBody(kind, at = Next(at), status, metrics,
                     kind == EventKinds.Started ? JsonSerializer.SerializeToElement(new { recipe = "R-12", tool = "litho-07" }) : null));
             yield return Job(EventKinds.Started, EntityStatuses.Running, null);
             if (++produced >= events)
@@ -47,7 +58,7 @@ internal static class EventGenerator
                     var finished = kind != EventKinds.Started;
                     yield return new WireEvent(NewId().ToString(), site, App,
                         new EntityRef(EntityTypes.Subjob, subjobId, jobId, null, $"wafer-{wafer:D2}"),
-                        new EventBody(kind, at = at.AddMilliseconds(1),
+                        new EventBody(kind, at = Next(at),
                             fails ? EntityStatuses.Failed : finished ? EntityStatuses.Succeeded : EntityStatuses.Running,
                             finished ? new Dictionary<string, double> { ["duration_s"] = 3.2, ["cpu_user_s"] = 1.1, ["cpu_system_s"] = 0.1, ["mem_max_mb"] = 512 } : null,
                             fails ? Failure(lotKey, wafer, subjobId) : null));

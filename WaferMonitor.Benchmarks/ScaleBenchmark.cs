@@ -1,17 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi;
-using WaferMonitor.LocalApi.Errors;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.Rigs;
 using WaferMonitor.ServiceDefaults.Configuration;
-using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Sdk.Contracts;
 
 namespace WaferMonitor.Benchmarks;
@@ -34,6 +31,7 @@ internal static class ScaleBenchmark
 
     public static async Task RunAsync(BenchFab fab, int events, int? jobs, TimeSpan sustain, IdLayout loadIds, TextWriter output, CancellationToken cancellationToken)
     {
+        var runStarted = Stopwatch.GetTimestamp();
         var lots = jobs ?? Math.Max(1, events / ScaleSite.EventsPerLot);
         output.WriteLine($"== scale: a site of about {(long)lots * ScaleSite.EventsPerLot:N0} events ({lots:N0} lots of {ScaleSite.WafersPerLot} wafers) over {HotWindow.TotalHours:0} h ==");
         var figures = new List<Figure>();
@@ -110,11 +108,11 @@ internal static class ScaleBenchmark
         figures.AddRange(ResidentMemory(fab));
 
         output.WriteLine();
-        output.WriteLine($"== scale: {size.Events:N0} events at the start; figures against the goals ==");
+        output.WriteLine($"== scale: {size.Events:N0} events at the start, measured in {Stopwatch.GetElapsedTime(runStarted).TotalMinutes:0} min; figures against the goals ==");
         foreach (var figure in figures)
         {
             var verdict = figure.Met switch { true => "met", false => "MISSED", null => "" };
-            output.WriteLine($"{figure.Name,-44} {figure.Value,-36} {figure.Goal,-22} {verdict}");
+            output.WriteLine($"{figure.Name,-50} {figure.Value,-40} {figure.Goal,-18} {verdict}");
         }
     }
 
@@ -227,10 +225,8 @@ internal static class ScaleBenchmark
                 """))
                 oldestDay = (DateOnly)(await oldest.ExecuteScalarAsync(cancellationToken))!;
             var end = new DateTimeOffset(oldestDay.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            var maintenance = new PartitionMaintenance(dataSource, dataSource,
-                Options.Create(new RetentionOptions { Hot = new Duration(DateTimeOffset.UtcNow - end), RequireArchive = false }),
-                Options.Create(new IngestOptions()), Options.Create(new LocalApiOptions { SiteId = BenchFab.Site }), Options.Create(new ErrorsOptions()),
-                TimeProvider.System, NullLogger<PartitionMaintenance>.Instance);
+            var maintenance = PartitionMaintenance.ForSite(dataSource, BenchFab.Site,
+                new RetentionOptions { Hot = new Duration(DateTimeOffset.UtcNow - end), RequireArchive = false });
             var retention = Stopwatch.GetTimestamp();
             var result = await maintenance.RunAsync(cancellationToken);
             output.WriteLine($"LocalApi's maintenance with the window ending {end:yyyy-MM-dd HH:mm}: dropped {string.Join(", ", result.Dropped)}, " +
@@ -238,6 +234,7 @@ internal static class ScaleBenchmark
         }
         // The seconds after it too: a stall that outlasts the statements shows as a gap there.
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
+        load.ThrowIfFailed();
         var during = load.Snapshot(since: before.At);
         output.WriteLine($"ingest before:               {before.Rate,8:N0} events/s, batch p50 {before.P50:0} ms, max {before.Max:0} ms; longest gap between acks {before.LongestGap:0} ms");
         output.WriteLine($"ingest during and 5 s after: {during.Rate,8:N0} events/s, batch p50 {during.P50:0} ms, max {during.Max:0} ms; longest gap between acks {during.LongestGap:0} ms");
@@ -292,7 +289,7 @@ internal static class ScaleBenchmark
         var maintenance = await MaintenanceCountersAsync(fab, cancellationToken);
         var first = await fab.NewestSeqAsync(cancellationToken);
         var minutes = new List<double>();
-        await using (IngestLoad.Start(client, loadIds, cancellationToken))
+        await using (var load = IngestLoad.Start(client, loadIds, cancellationToken))
         {
             var minuteStart = first;
             var started = Stopwatch.GetTimestamp();
@@ -303,6 +300,7 @@ internal static class ScaleBenchmark
                 for (var slice = 0; slice < 6; slice++)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+                    load.ThrowIfFailed();
                     var newest = await fab.NewestSeqAsync(cancellationToken);
                     slices.Add((newest - sliceStart) / 10.0);
                     sliceStart = newest;
@@ -314,22 +312,26 @@ internal static class ScaleBenchmark
             var total = await fab.NewestSeqAsync(cancellationToken) - first;
             var after = await MaintenanceCountersAsync(fab, cancellationToken);
             output.WriteLine($"{total:N0} events in {Stopwatch.GetElapsedTime(started).TotalMinutes:0.0} min; meanwhile {after.Checkpoints - maintenance.Checkpoints} checkpoints, {after.Autovacuums - maintenance.Autovacuums} autovacuums, {after.Autoanalyzes - maintenance.Autoanalyzes} autoanalyzes");
+            // Full-page images are what random keys cost after each checkpoint: the first change to a page logs all of it.
+            output.WriteLine($"WAL {(after.WalBytes - maintenance.WalBytes) / (double)total:N0} bytes per event, {(after.WalPageImages - maintenance.WalPageImages) / (double)total:0.00} full-page images per event");
         }
         return new Sustained(minutes.Average(), minutes.Min());
     }
 
-    private static async Task<(long Checkpoints, long Autovacuums, long Autoanalyzes)> MaintenanceCountersAsync(BenchFab fab, CancellationToken cancellationToken)
+    private static async Task<(long Checkpoints, long Autovacuums, long Autoanalyzes, long WalBytes, long WalPageImages)> MaintenanceCountersAsync(BenchFab fab, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(fab.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
                    (SELECT COALESCE(sum(autovacuum_count), 0)::bigint FROM pg_stat_user_tables),
-                   (SELECT COALESCE(sum(autoanalyze_count), 0)::bigint FROM pg_stat_user_tables)
+                   (SELECT COALESCE(sum(autoanalyze_count), 0)::bigint FROM pg_stat_user_tables),
+                   wal_bytes::bigint, wal_fpi
+            FROM pg_stat_wal
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
     private static async Task<List<Figure>> RestartAsync(BenchFab fab, ProjectResource localApiResource, HttpClient client, double steadyRate,
@@ -341,12 +343,13 @@ internal static class ScaleBenchmark
         var ready = Stopwatch.GetElapsedTime(restarting);
         output.WriteLine($"restart to ready (/health answers): {ready.TotalSeconds:0.00} s");
         var slices = new List<double>();
-        await using (IngestLoad.Start(client, loadIds, cancellationToken))
+        await using (var load = IngestLoad.Start(client, loadIds, cancellationToken))
         {
             var sliceStart = await fab.NewestSeqAsync(cancellationToken);
             for (var slice = 0; slice < 6; slice++)
             {
                 await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+                load.ThrowIfFailed();
                 var newest = await fab.NewestSeqAsync(cancellationToken);
                 slices.Add((newest - sliceStart) / 10.0);
                 sliceStart = newest;
@@ -393,18 +396,43 @@ internal static class ScaleBenchmark
             });
             running = Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => Task.Run(async () =>
             {
-                await foreach (var body in bodies.Reader.ReadAllAsync(stop.Token))
+                try
                 {
-                    using var content = new ByteArrayContent(body);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    var sent = Stopwatch.GetTimestamp();
-                    using var response = await client.PostAsync("/v1/ingest/events:batch", content, stop.Token);
-                    response.EnsureSuccessStatusCode();
-                    var now = Stopwatch.GetTimestamp();
-                    lock (acks)
-                        acks.Add((now, Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds));
+                    await foreach (var body in bodies.Reader.ReadAllAsync(stop.Token))
+                        await SendAsync(client, body);
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.CompareExchange(ref failure, ex, null);
+                    await stop.CancelAsync();
+                    throw;
                 }
             })).Append(producer));
+        }
+
+        private Exception? failure;
+
+        private async Task SendAsync(HttpClient client, byte[] body)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            var sent = Stopwatch.GetTimestamp();
+            using var response = await client.PostAsync("/v1/ingest/events:batch", content, stop.Token);
+            response.EnsureSuccessStatusCode();
+            var now = Stopwatch.GetTimestamp();
+            // A rejected event is never stored: the rates would count it as a stall instead of an error.
+            var result = await response.Content.ReadFromJsonAsync<BatchIngestResult>(WireJson.Options, stop.Token);
+            if (result!.Rejected.Count > 0)
+                throw new InvalidOperationException($"LocalApi rejected {result.Rejected.Count} events of a load batch: {result.Rejected[0].Error}");
+            lock (acks)
+                acks.Add((now, Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds));
+        }
+
+        /// <summary>Throws what stopped the load, if a batch failed or had events rejected: a measurement without it is void.</summary>
+        public void ThrowIfFailed()
+        {
+            if (Volatile.Read(ref failure) is { } ex)
+                throw new InvalidOperationException("the ingest load stopped: " + ex.Message, ex);
         }
 
         public static IngestLoad Start(HttpClient client, IdLayout ids, CancellationToken cancellationToken) => new(client, ids, cancellationToken);

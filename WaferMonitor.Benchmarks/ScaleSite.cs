@@ -23,52 +23,54 @@ internal static class ScaleSite
     public static async Task BuildAsync(string connectionString, int lots, TimeSpan hotWindow, TimeSpan dedupeWindow, TextWriter output,
         CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString + ";Command Timeout=0");
-        await connection.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'", cancellationToken);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString + ";Command Timeout=0;Options=-c synchronous_commit=off -c maintenance_work_mem=512MB");
         var now = DateTimeOffset.UtcNow;
         var from = now - hotWindow;
-        await CreatePartitionsAsync(connection, DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime).AddDays(1), cancellationToken);
-        await ExecuteAsync(connection, $"""
+        await CreatePartitionsAsync(dataSource, DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime).AddDays(1), cancellationToken);
+        await ExecuteAsync(dataSource, $"""
             INSERT INTO app (app_id, name, version)
             SELECT ('00000000-0000-4000-8000-00000000000' || a)::uuid, n, '3.1.0'
             FROM unnest(ARRAY['{string.Join("','", Apps)}']) WITH ORDINALITY AS t(n, a)
             ON CONFLICT DO NOTHING
             """, cancellationToken);
 
-        var indexes = await DropIndexesAsync(connection, cancellationToken);
+        var indexes = await DropIndexesAsync(dataSource, cancellationToken);
         const int Chunks = 24;
         var started = Stopwatch.GetTimestamp();
-        for (var chunk = 0; chunk < Chunks; chunk++)
+        // The load is CPU-bound in PostgreSQL (UUIDs, JSON payloads): one connection per core.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, Chunks), parallel, async (chunk, token) =>
         {
             var first = (long)lots * chunk / Chunks + 1;
             var last = (long)lots * (chunk + 1) / Chunks;
-            await LoadLotsAsync(connection, first, last, lots, from, hotWindow, cancellationToken);
+            await LoadLotsAsync(dataSource, first, last, lots, from, hotWindow, token);
             output.WriteLine($"  lots {first:N0}–{last:N0} of {lots:N0} loaded ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
-        }
+        });
         var olderKeys = (long)(lots * (long)EventsPerLot * ((dedupeWindow - hotWindow) / hotWindow));
         if (olderKeys > 0)
         {
-            await ExecuteAsync(connection, $"""
-                INSERT INTO event_key (idempotency_key, ingested_at)
-                SELECT gen_random_uuid()::text, @from - (@span * g / {olderKeys}) FROM generate_series(1, {olderKeys}) g
-                """, cancellationToken, ("from", from), ("span", dedupeWindow - hotWindow));
+            await Parallel.ForEachAsync(Enumerable.Range(0, Chunks), parallel, (chunk, token) => new ValueTask(ExecuteAsync(dataSource, $"""
+                INSERT INTO event_key (key_id, ingested_at)
+                SELECT gen_random_uuid(), @from - (@span * g / {olderKeys})
+                FROM generate_series({olderKeys * chunk / Chunks + 1}, {olderKeys * (chunk + 1) / Chunks}) g
+                """, token, ("from", from), ("span", dedupeWindow - hotWindow))));
             output.WriteLine($"  {olderKeys:N0} idempotency keys of the dedupe window beyond the hot one ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
         }
-        foreach (var definition in indexes)
-            await ExecuteAsync(connection, definition, cancellationToken);
+        // Largest tables first (the statements come in that order), so that the last ones to start are short.
+        await Parallel.ForEachAsync(indexes, parallel, (definition, token) => new ValueTask(ExecuteAsync(dataSource, definition, token)));
         output.WriteLine($"  {indexes.Count} indexes and keys built again ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
-        await ExecuteAsync(connection, "VACUUM ANALYZE", cancellationToken);
-        await ExecuteAsync(connection, "CHECKPOINT", cancellationToken);
+        await Parallel.ForEachAsync(["event", "event_key", "subjob", "job", "app"], parallel,
+            (table, token) => new ValueTask(ExecuteAsync(dataSource, $"VACUUM ANALYZE {table}", token)));
+        await ExecuteAsync(dataSource, "CHECKPOINT", cancellationToken);
         output.WriteLine($"  vacuumed, analysed, checkpointed ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)");
     }
 
     /// <summary>Daily partitions, named and bounded as LocalApi's partition maintenance creates them.</summary>
-    private static async Task CreatePartitionsAsync(NpgsqlConnection connection, DateOnly first, DateOnly last, CancellationToken cancellationToken)
+    private static async Task CreatePartitionsAsync(NpgsqlDataSource dataSource, DateOnly first, DateOnly last, CancellationToken cancellationToken)
     {
         for (var day = first; day <= last; day = day.AddDays(1))
         {
-            await ExecuteAsync(connection, $"""
+            await ExecuteAsync(dataSource, $"""
                 CREATE TABLE IF NOT EXISTS event_p{day.ToString("yyyyMMdd", CultureInfo.InvariantCulture)} PARTITION OF event
                 FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')
                 """, cancellationToken);
@@ -79,10 +81,10 @@ internal static class ScaleSite
     /// Drops the indexes and key constraints of the site's big tables and answers the statements that make them again:
     /// building a B-tree from sorted input after the load is many times faster than inserting random UUIDs into it.
     /// </summary>
-    private static async Task<List<string>> DropIndexesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<List<string>> DropIndexesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var indexes = new List<(string Drop, string Create)>();
-        await using (var command = new NpgsqlCommand("""
+        await using (var command = dataSource.CreateCommand("""
             SELECT CASE WHEN c.conname IS NULL THEN 'DROP INDEX ' || i.indexrelid::regclass::text
                         ELSE 'ALTER TABLE ' || t.relname || ' DROP CONSTRAINT ' || c.conname END,
                    CASE WHEN c.conname IS NULL THEN pg_get_indexdef(i.indexrelid)
@@ -90,20 +92,21 @@ internal static class ScaleSite
             FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
             LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.contype IN ('p', 'u')
             WHERE t.relname IN ('event', 'job', 'subjob', 'event_key') AND t.relnamespace = 'public'::regnamespace
-            """, connection))
+            ORDER BY array_position(ARRAY['event_key', 'event', 'subjob', 'job'], t.relname::text), c.conname IS NULL
+            """))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
                 indexes.Add((reader.GetString(0), reader.GetString(1)));
         }
         foreach (var (drop, _) in indexes)
-            await ExecuteAsync(connection, drop, cancellationToken);
+            await ExecuteAsync(dataSource, drop, cancellationToken);
         // A partitioned table's index reads "ON ONLY event", which would build no partition's index.
         return [.. indexes.Select(d => d.Create.Replace(" ON ONLY ", " ON ", StringComparison.Ordinal))];
     }
 
-    private static Task LoadLotsAsync(NpgsqlConnection connection, long first, long last, int lots, DateTimeOffset from, TimeSpan hotWindow,
-        CancellationToken cancellationToken) => ExecuteAsync(connection, $$"""
+    private static Task LoadLotsAsync(NpgsqlDataSource dataSource, long first, long last, int lots, DateTimeOffset from, TimeSpan hotWindow,
+        CancellationToken cancellationToken) => ExecuteAsync(dataSource, $$"""
         CREATE TEMP TABLE scale_lot ON COMMIT DROP AS
         SELECT g, gen_random_uuid() AS job_id,
                ('00000000-0000-4000-8000-00000000000' || (g % 5 + 1))::uuid AS app_id,
@@ -155,7 +158,7 @@ internal static class ScaleSite
                    'event', jsonb_strip_nulls(jsonb_build_object('kind', kind, 'at', at, 'status', status, 'metrics', metrics, 'metadata', metadata)))
         FROM scale_event ORDER BY at;
 
-        INSERT INTO event_key (idempotency_key, ingested_at) SELECT idempotency_key, at FROM scale_event;
+        INSERT INTO event_key (key_id, ingested_at) SELECT idempotency_key::uuid, at FROM scale_event;
 
         -- Stored and last updated when their events arrived, as ingest would have stamped them (the Archiver and retention
         -- select rows by these times).
@@ -185,9 +188,9 @@ internal static class ScaleSite
         """, cancellationToken, ("from", from), ("span", hotWindow));
 
     /// <summary>Runs <paramref name="sql"/>; several statements run as one transaction (the chunk's temporary tables drop at its commit).</summary>
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = dataSource.CreateCommand(sql);
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
         await command.ExecuteNonQueryAsync(cancellationToken);

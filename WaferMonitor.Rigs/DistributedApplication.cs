@@ -19,8 +19,9 @@ public sealed class DistributedApplicationBuilder(string stateDirectory)
     public IEnumerable<ProjectResource> Projects => resources.OfType<ProjectResource>();
 
     /// <summary>An external server when <paramref name="connectionString"/> is given, else an embedded one.</summary>
-    public PostgresResource AddPostgres(string name, string? connectionString = null, bool throwaway = false) =>
-        Add(new PostgresResource(name, connectionString, throwaway));
+    /// <param name="settings">Server settings (<c>name=value</c>) after the product's own, which they override.</param>
+    public PostgresResource AddPostgres(string name, string? connectionString = null, bool throwaway = false, IReadOnlyList<string>? settings = null) =>
+        Add(new PostgresResource(name, connectionString, throwaway, settings ?? []));
 
     public DatabaseResource AddDatabase(PostgresResource server, string name) => Add(server.AddDatabase(name));
 

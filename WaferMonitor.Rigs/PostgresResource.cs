@@ -12,6 +12,7 @@ public sealed class PostgresResource : Resource
     private readonly string? externalConnectionString;
     private readonly List<DatabaseResource> databases = [];
     private readonly bool throwaway;
+    private readonly IReadOnlyList<string> settings;
     private ManagedProcess? process;
     private string? dataDirectory;
     private int port;
@@ -19,10 +20,11 @@ public sealed class PostgresResource : Resource
     /// <summary>The postmaster's process id; null for an external server.</summary>
     public int? ProcessId => process?.ProcessId;
 
-    internal PostgresResource(string name, string? externalConnectionString, bool throwaway) : base(name)
+    internal PostgresResource(string name, string? externalConnectionString, bool throwaway, IReadOnlyList<string> settings) : base(name)
     {
         this.externalConnectionString = externalConnectionString;
         this.throwaway = throwaway;
+        this.settings = settings;
     }
 
     public string ConnectionString { get; private set; } = "";
@@ -58,7 +60,8 @@ public sealed class PostgresResource : Resource
         }
 
         port = context.Ports.Next();
-        string[] arguments = ["-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. PostgresBinaries.ServerSettings(throwaway)];
+        string[] arguments = ["-D", dataDirectory, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. PostgresBinaries.ServerSettings(throwaway),
+            .. settings.SelectMany(setting => new[] { "-c", setting })];
         var (fileName, args) = PostgresBinaries.AsPostgresUser(Path.Combine(binaries, "postgres"), arguments);
         var spec = new ProcessSpec(fileName, args, dataDirectory, new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" });
         // SIGINT is PostgreSQL's "fast" shutdown: roll back sessions, checkpoint, exit.
@@ -201,9 +204,11 @@ public static class PostgresBinaries
     public static string[] ServerSettings(bool throwaway) =>
     [
         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300",
-        // Sustained ingest writes about 1.5 kB of WAL per event; with the default 1 GB a checkpoint came every few
-        // hundred thousand events, and after each one the first write to every index page logs the whole page.
-        "-c", "max_wal_size=4GB",
+        // Sustained ingest writes about 1.5 kB of WAL per event, and after each checkpoint the first write to every index
+        // page logs the whole page: at a full-size site's random keys that is most of the key index again each time, so
+        // checkpoints are spaced by WAL volume (the default 1 GB gave one every few hundred thousand events) and the
+        // page images compressed.
+        "-c", "max_wal_size=8GB", "-c", "wal_compression=lz4",
         // The default 128 MB holds the hot tables' indexes only while a site is young: on tables holding a million
         // events, ingest cost PostgreSQL ~40 µs CPU per event with it and ~33 µs with 1 GB.
         "-c", "shared_buffers=1GB",

@@ -250,20 +250,21 @@ internal sealed partial class EventStore(
         await db.MeasureAsync("upsert", "app", () => UpsertAppsAsync(connection, unique.Items.Select(i => i.Event), cancellationToken));
         // Sorted so concurrent batches sharing keys wait on each other in one order instead of deadlocking.
         var keys = unique.Items.Select(i => i.Event.IdempotencyKey).Order(StringComparer.Ordinal).ToArray();
+        var keyIds = keys.Select(EventKeyIds.Of).ToArray();
         var transaction = await connection.BeginTransactionAsync(cancellationToken);
         PreparedEvents? subset = null;
         try
         {
             var fresh = unique;
             HashSet<string>? claimed = null;
-            var stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, keys, unique, cancellationToken));
+            var stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, keyIds, unique, cancellationToken));
             if (stored is null)
             {
                 // A key was stored before, which aborted the transaction: claim in a new one only the keys not stored
                 // before, and fold and copy only their events.
                 await transaction.DisposeAsync();
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
-                claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, cancellationToken));
+                claimed = await db.MeasureAsync("insert", "event_key", () => ClaimNewKeysAsync(connection, keys, keyIds, cancellationToken));
                 fresh = subset = new PreparedEvents(unique.Items.Where(i => claimed.Contains(i.Event.IdempotencyKey)).ToList(), fingerprint);
                 if (fresh.Items.Count > 0)
                     stored = await db.MeasureAsync("upsert", "projections", () => UpsertAsync(connection, claimKeys: null, fresh, cancellationToken));
@@ -313,14 +314,14 @@ internal sealed partial class EventStore(
     /// </summary>
     /// <returns>Null when a key was stored before, which aborted the transaction.</returns>
     private static async Task<UpsertResult?> UpsertAsync(
-        NpgsqlConnection connection, string[]? claimKeys, PreparedEvents events, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Guid[]? claimKeys, PreparedEvents events, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
         if (claimKeys is not null)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                INSERT INTO event_key (idempotency_key, ingested_at)
-                SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+                INSERT INTO event_key (key_id, ingested_at)
+                SELECT k, transaction_timestamp() FROM unnest(@keys::uuid[]) WITH ORDINALITY AS t(k, n) ORDER BY n
                 """) { Parameters = { new("keys", claimKeys) } });
         }
         var jobs = EntityUpsert("job", events.Jobs);
@@ -365,20 +366,25 @@ internal sealed partial class EventStore(
         }
     }
 
+    /// <param name="keyIds">The <see cref="EventKeyIds"/> of <paramref name="keys"/>, in the same order.</param>
     /// <returns>The keys not stored before, now claimed by this batch.</returns>
-    private static async Task<HashSet<string>> ClaimNewKeysAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> ClaimNewKeysAsync(NpgsqlConnection connection, string[] keys, Guid[] keyIds, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO event_key (idempotency_key, ingested_at)
-            SELECT k, transaction_timestamp() FROM unnest(@keys::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+            INSERT INTO event_key (key_id, ingested_at)
+            SELECT k, transaction_timestamp() FROM unnest(@keys::uuid[]) WITH ORDINALITY AS t(k, n) ORDER BY n
             ON CONFLICT DO NOTHING
-            RETURNING idempotency_key
+            RETURNING key_id
             """, connection);
-        command.Parameters.AddWithValue("keys", keys);
+        command.Parameters.AddWithValue("keys", keyIds);
+        // Two keys of one batch with one id are one key: the first claims it, the other is its duplicate.
+        var keyOfId = new Dictionary<Guid, string>(keys.Length);
+        for (var i = 0; i < keys.Length; i++)
+            keyOfId.TryAdd(keyIds[i], keys[i]);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            claimed.Add(reader.GetString(0));
+            claimed.Add(keyOfId[reader.GetGuid(0)]);
         return claimed;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi.Errors;
@@ -27,6 +28,12 @@ internal sealed partial class PartitionMaintenance(
     private const long MaintenanceLockId = 0x57_4D_4D_41_49; // "WMMAI"
     private const string PartitionPrefix = "event_p";
     private const int DeleteBatch = 10_000;
+
+    /// <summary>Maintenance of one site's database through one data source (one role), outside a host: tests and benchmarks.</summary>
+    public static PartitionMaintenance ForSite(NpgsqlDataSource dataSource, string siteId, RetentionOptions? retention = null) =>
+        new(dataSource, dataSource, Options.Create(retention ?? new RetentionOptions()), Options.Create(new WaferMonitor.ServiceDefaults.Ingest.IngestOptions()),
+            Options.Create(new LocalApiOptions { SiteId = siteId }), Options.Create(new ErrorsOptions()), TimeProvider.System,
+            NullLogger<PartitionMaintenance>.Instance);
 
     public async Task<MaintenanceResult> RunAsync(CancellationToken cancellationToken)
     {

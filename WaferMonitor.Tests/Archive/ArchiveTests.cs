@@ -1,13 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi;
 using WaferMonitor.LocalApi.Storage;
 using WaferMonitor.Sdk.Contracts;
-using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Tests.Infrastructure;
 using WaferMonitor.Tests.Parquet;
 
@@ -226,7 +223,8 @@ public sealed partial class ArchiveTests(FabFixture fab)
         await rig.QueryAsync("UPDATE subjob SET updated_at = updated_at - interval '5 days'");
         await rig.IngestAsync(recent.Events);
 
-        var maintenance = Maintenance(rig);
+        await using var dataSource = NpgsqlDataSource.Create(rig.ConnectionString);
+        var maintenance = PartitionMaintenance.ForSite(dataSource, rig.Site);
         var beforeArchive = await maintenance.RunAsync(CancellationToken.None);
         Assert.True(beforeArchive.Ran);
         Assert.DoesNotContain(partition, beforeArchive.Dropped);
@@ -334,16 +332,6 @@ public sealed partial class ArchiveTests(FabFixture fab)
         var watermark = await rig.QueryAsync("SELECT archived_through FROM archive_watermark WHERE site_id = @site", ("site", rig.Site));
         Assert.Equal(through.UtcDateTime, (DateTime)Assert.Single(watermark)[0]!);
     }
-
-    private static PartitionMaintenance Maintenance(ArchiveRig rig) => new(
-        NpgsqlDataSource.Create(rig.ConnectionString),
-        NpgsqlDataSource.Create(rig.ConnectionString),
-        Options.Create(new RetentionOptions()),
-        Options.Create(new IngestOptions()),
-        Options.Create(new LocalApiOptions { SiteId = rig.Site }),
-        Options.Create(new WaferMonitor.LocalApi.Errors.ErrorsOptions()),
-        TimeProvider.System,
-        NullLogger<PartitionMaintenance>.Instance);
 
     private static async Task<long> CountAsync(ArchiveRig rig, string sql) => (long)(await rig.QueryAsync(sql))[0][0]!;
 

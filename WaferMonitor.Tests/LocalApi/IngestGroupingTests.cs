@@ -51,7 +51,7 @@ public sealed class IngestGroupingTests(FabFixture fab)
             await using var refuse = new NpgsqlCommand("""
                 CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF NEW.idempotency_key = 'poison' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                    IF NEW.key_id = wm_event_key_id('poison') THEN RAISE EXCEPTION 'refused by the test'; END IF;
                     RETURN NEW;
                 END $$;
                 CREATE TRIGGER refuse_poison BEFORE INSERT ON event_key FOR EACH ROW EXECUTE FUNCTION refuse_poison();

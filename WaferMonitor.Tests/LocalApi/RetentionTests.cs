@@ -1,11 +1,7 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using WaferMonitor.LocalApi;
-using WaferMonitor.LocalApi.Errors;
 using WaferMonitor.LocalApi.Storage;
-using WaferMonitor.ServiceDefaults.Ingest;
 using WaferMonitor.Tests.Infrastructure;
 
 namespace WaferMonitor.Tests.LocalApi;
@@ -112,7 +108,7 @@ public sealed class RetentionTests(FabFixture fab)
 
         // More expired keys and settled subjobs than one batch holds.
         await Sql.QueryAsync(rig.ConnectionString, $"""
-            INSERT INTO event_key (idempotency_key, ingested_at) SELECT 'expired-' || g, now() - interval '8 days' FROM generate_series(1, 25000) g;
+            INSERT INTO event_key (key_id, ingested_at) SELECT wm_event_key_id('expired-' || g), now() - interval '8 days' FROM generate_series(1, 25000) g;
             INSERT INTO subjob (subjob_id, job_id, site_id, app_id, app_name, app_version, first_any_at, last_event_at, winner_at, winner_key, winner_status, updated_at)
             SELECT gen_random_uuid(), gen_random_uuid(), '{rig.Site}', gen_random_uuid(), 'old', '1', now() - interval '5 days', now() - interval '5 days',
                    now() - interval '5 days', 'k', 'succeeded', now() - interval '5 days'
@@ -120,17 +116,14 @@ public sealed class RetentionTests(FabFixture fab)
             """);
 
         await using var dataSource = NpgsqlDataSource.Create(rig.ConnectionString);
-        var maintenance = new PartitionMaintenance(dataSource, dataSource,
-            Options.Create(new RetentionOptions { RequireArchive = false }), Options.Create(new IngestOptions()),
-            Options.Create(new LocalApiOptions { SiteId = rig.Site }), Options.Create(new ErrorsOptions()), TimeProvider.System,
-            NullLogger<PartitionMaintenance>.Instance);
+        var maintenance = PartitionMaintenance.ForSite(dataSource, rig.Site, new RetentionOptions { RequireArchive = false });
         var result = await maintenance.RunAsync(CancellationToken.None);
 
         Assert.Equal(new[] { attached, pending, leftOver }.Select(d => $"event_p{Day(d)}").Order(), result.Dropped.Order());
         Assert.Equal(0, await Count($"SELECT count(*) FROM pg_class WHERE relname IN ('event_p{Day(attached)}', 'event_p{Day(pending)}', 'event_p{Day(leftOver)}')"));
         Assert.Equal(1, await Count($"SELECT count(*) FROM pg_inherits WHERE inhrelid = 'event_p{Day(kept)}'::regclass"));
         Assert.True(result.KeysPruned >= 25000, $"{result.KeysPruned} keys pruned");
-        Assert.Equal(0, await Count("SELECT count(*) FROM event_key WHERE idempotency_key LIKE 'expired-%'"));
+        Assert.Equal(0, await Count("SELECT count(*) FROM event_key WHERE key_id IN (SELECT wm_event_key_id('expired-' || g) FROM generate_series(1, 25000) g)"));
         Assert.Equal(12000, result.SubjobsRemoved);
         Assert.Equal(0, await Count("SELECT count(*) FROM subjob WHERE app_name = 'old'"));
     }

@@ -52,7 +52,7 @@ public sealed class CredentialRotationTests(FabFixture fab)
             if (expected != HttpStatusCode.OK)
                 refused.Add(idempotencyKey);
         }
-        var stored = await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event_key WHERE idempotency_key = ANY(@keys)", ("keys", refused.ToArray()));
+        var stored = await Sql.QueryAsync(rig.ConnectionString, "SELECT count(*) FROM event_key WHERE key_id IN (SELECT wm_event_key_id(k) FROM unnest(@keys) k)", ("keys", refused.ToArray()));
         Assert.Equal(0L, stored[0][0]);
 
         // Reads: the read token reads; an ingest key does not.

@@ -185,7 +185,7 @@ public sealed class FabCredentialTests(FabFixture fab)
     {
         foreach (var database in new[] { "monitor-fab1", "monitor-fab2" })
         {
-            var stored = await Sql.QueryAsync(fab.ConnectionString(database), "SELECT count(*) FROM event_key WHERE idempotency_key = ANY(@keys)",
+            var stored = await Sql.QueryAsync(fab.ConnectionString(database), "SELECT count(*) FROM event_key WHERE key_id IN (SELECT wm_event_key_id(k) FROM unnest(@keys) k)",
                 ("keys", keys.ToArray()));
             Assert.Equal(0L, stored[0][0]);
         }
