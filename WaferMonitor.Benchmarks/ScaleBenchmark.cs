@@ -34,6 +34,10 @@ internal static class ScaleBenchmark
         var runStarted = Stopwatch.GetTimestamp();
         var lots = jobs ?? Math.Max(1, events / ScaleSite.EventsPerLot);
         output.WriteLine($"== scale: a site of about {(long)lots * ScaleSite.EventsPerLot:N0} events ({lots:N0} lots of {ScaleSite.WafersPerLot} wafers) over {HotWindow.TotalHours:0} h ==");
+        var settings = await ScalarsAsync(fab, """
+            SELECT name || ' ' || current_setting(name) FROM unnest(ARRAY['shared_buffers', 'max_wal_size', 'wal_compression', 'checkpoint_timeout']) name
+            """, cancellationToken);
+        output.WriteLine($"PostgreSQL: {string.Join(", ", settings)}");
         var figures = new List<Figure>();
         var localApiResource = fab.App.Get<ProjectResource>($"localapi-{BenchFab.Site}");
         // The Archiver would spend the run archiving the loaded window; it is started for its own measurement.

@@ -62,34 +62,33 @@ internal sealed class WindowExporter(NpgsqlDataSource dataSource, IArchiveFileFo
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var files = new List<ExportedFile>();
         files.AddRange(await WriteAsync(connection, EventSql, window, directory, ArchiveTables.Event, EventTable,
-            r => new ArchivedEvent(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), r.GetGuid(4),
-                r.GetString(5), r.GetString(6), r.GetString(7), r.GetGuid(8), NullableGuid(r, 9), NullableString(r, 10),
-                NullableString(r, 11), r.GetString(12), r.GetFieldValue<DateTimeOffset>(13), NullableString(r, 14),
-                NullableString(r, 15), NullableString(r, 16)),
-            e => DateOf(e.At), cancellationToken));
-        files.AddRange(await WriteAsync(connection, JobSql, window, directory, ArchiveTables.Job, JobTable,
-            r => new ArchivedJob(r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.GetString(3), r.GetString(4), NullableString(r, 5),
-                r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), NullableTime(r, 8), NullableDouble(r, 9), NullableDouble(r, 10),
-                NullableDouble(r, 11), NullableDouble(r, 12), NullableString(r, 13), r.GetFieldValue<DateTimeOffset>(14), window.End),
-            j => DateOf(j.StartedAt), cancellationToken));
-        var subjobDates = new Dictionary<Guid, DateOnly>();
-        files.AddRange(await WriteAsync(connection, SubjobSql, window, directory, ArchiveTables.Subjob, SubjobTable,
             r =>
             {
-                var row = new ArchivedSubjob(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.GetString(4), NullableString(r, 5),
-                    r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), NullableTime(r, 8), NullableDouble(r, 9), NullableDouble(r, 10),
-                    NullableDouble(r, 11), NullableDouble(r, 12), NullableString(r, 13), r.GetFieldValue<DateTimeOffset>(14), window.End);
-                subjobDates[row.SubjobId] = DateOf(r.GetFieldValue<DateTimeOffset>(15));
-                return row;
-            },
-            s => subjobDates[s.SubjobId], cancellationToken));
+                var at = r.GetFieldValue<DateTimeOffset>(13);
+                return (new ArchivedEvent(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), r.GetGuid(4),
+                    r.GetString(5), r.GetString(6), r.GetString(7), r.GetGuid(8), NullableGuid(r, 9), NullableString(r, 10),
+                    NullableString(r, 11), r.GetString(12), at, NullableString(r, 14), NullableString(r, 15), NullableString(r, 16)), DateOf(at));
+            }, cancellationToken));
+        files.AddRange(await WriteAsync(connection, JobSql, window, directory, ArchiveTables.Job, JobTable,
+            r =>
+            {
+                var startedAt = r.GetFieldValue<DateTimeOffset>(7);
+                return (new ArchivedJob(r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.GetString(3), r.GetString(4), NullableString(r, 5),
+                    r.GetString(6), startedAt, NullableTime(r, 8), NullableDouble(r, 9), NullableDouble(r, 10), NullableDouble(r, 11),
+                    NullableDouble(r, 12), NullableString(r, 13), r.GetFieldValue<DateTimeOffset>(14), window.End), DateOf(startedAt));
+            }, cancellationToken));
+        files.AddRange(await WriteAsync(connection, SubjobSql, window, directory, ArchiveTables.Subjob, SubjobTable,
+            r => (new ArchivedSubjob(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.GetString(4), NullableString(r, 5),
+                r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), NullableTime(r, 8), NullableDouble(r, 9), NullableDouble(r, 10),
+                NullableDouble(r, 11), NullableDouble(r, 12), NullableString(r, 13), r.GetFieldValue<DateTimeOffset>(14), window.End),
+                DateOf(r.GetFieldValue<DateTimeOffset>(15))), cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return files;
     }
 
     private async Task<List<ExportedFile>> WriteAsync<TRow>(
         NpgsqlConnection connection, string sql, ArchiveWindow window, string directory, ArchiveTable<TRow> table, string tableName,
-        Func<NpgsqlDataReader, TRow> read, Func<TRow, DateOnly> dateOf, CancellationToken cancellationToken)
+        Func<NpgsqlDataReader, (TRow Row, DateOnly Date)> read, CancellationToken cancellationToken)
     {
         var open = new SortedDictionary<DateOnly, (FileStream Stream, IArchiveFileWriter<TRow> Writer, string Path)>();
         try
@@ -102,8 +101,8 @@ internal sealed class WindowExporter(NpgsqlDataSource dataSource, IArchiveFileFo
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    var row = read(reader);
-                    var date = dateOf(row);
+                    // Each row with the date it is filed under, read from the same row: nothing per row outlives it.
+                    var (row, date) = read(reader);
                     if (!open.TryGetValue(date, out var file))
                     {
                         var path = Path.Combine(directory, $"{tableName}-{date:yyyyMMdd}{format.FileExtension}");

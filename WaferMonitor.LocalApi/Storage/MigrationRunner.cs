@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace WaferMonitor.LocalApi.Storage;
@@ -5,7 +6,8 @@ namespace WaferMonitor.LocalApi.Storage;
 /// <summary>
 /// Applies the embedded <c>Storage/Migrations/*.sql</c> files in name order, each once, under an advisory lock so
 /// several replicas starting together do not race. Each file runs in its own transaction with its bookkeeping row.
-/// Then the roles' grants (<c>Storage/RoleGrants.sql</c>), on every start.
+/// Then the roles' grants (<c>Storage/RoleGrants.sql</c>), on every start. No statement here has a time limit: a migration
+/// that rewrites a full-size site's table takes minutes, and a replica waits for another's migrations to end.
 /// </summary>
 internal sealed partial class MigrationRunner([FromKeyedServices(SiteDatabaseRoles.Owner)] NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
@@ -32,11 +34,13 @@ internal sealed partial class MigrationRunner([FromKeyedServices(SiteDatabaseRol
             {
                 if (applied.Contains(name))
                     continue;
+                LogApplying(name);
+                var started = Stopwatch.GetTimestamp();
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await Execute(connection, sql, cancellationToken);
                 await Execute(connection, "INSERT INTO schema_migration (name) VALUES (@name)", cancellationToken, ("name", name));
                 await transaction.CommitAsync(cancellationToken);
-                LogApplied(name);
+                LogApplied(name, Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             await Execute(connection, ReadResource("RoleGrants.sql"), cancellationToken);
         }
@@ -64,12 +68,15 @@ internal sealed partial class MigrationRunner([FromKeyedServices(SiteDatabaseRol
     private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken,
         params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration}")]
-    private partial void LogApplied(string migration);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applying migration {Migration}")]
+    private partial void LogApplying(string migration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration} in {Seconds:0.0} s")]
+    private partial void LogApplied(string migration, double seconds);
 }
