@@ -299,19 +299,10 @@ internal static class ScaleBenchmark
             var started = Stopwatch.GetTimestamp();
             for (var minute = 1; minute <= Math.Max(1, (int)duration.TotalMinutes); minute++)
             {
-                var slices = new List<double>();
-                var sliceStart = minuteStart;
-                for (var slice = 0; slice < 6; slice++)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
-                    load.ThrowIfFailed();
-                    var newest = await fab.NewestSeqAsync(cancellationToken);
-                    slices.Add((newest - sliceStart) / 10.0);
-                    sliceStart = newest;
-                }
-                minutes.Add((sliceStart - minuteStart) / 60.0);
+                var (slices, minuteEnd) = await MinuteAsync(fab, load, minuteStart, cancellationToken);
+                minutes.Add((minuteEnd - minuteStart) / 60.0);
                 output.WriteLine($"minute {minute,2}: {minutes[^1],8:N0} events/s (10-s slices {slices.Min():N0}–{slices.Max():N0})");
-                minuteStart = sliceStart;
+                minuteStart = minuteEnd;
             }
             var total = await fab.NewestSeqAsync(cancellationToken) - first;
             var after = await MaintenanceCountersAsync(fab, cancellationToken);
@@ -320,6 +311,24 @@ internal static class ScaleBenchmark
             output.WriteLine($"WAL {(after.WalBytes - maintenance.WalBytes) / (double)total:N0} bytes per event, {(after.WalPageImages - maintenance.WalPageImages) / (double)total:0.00} full-page images per event");
         }
         return new Sustained(minutes.Average(), minutes.Min());
+    }
+
+    /// <summary>
+    /// A minute of <paramref name="load"/>: the events stored per second in each 10-second slice after
+    /// <paramref name="fromSeq"/>, and the newest seq at its end.
+    /// </summary>
+    private static async Task<(List<double> Slices, long Newest)> MinuteAsync(BenchFab fab, IngestLoad load, long fromSeq, CancellationToken cancellationToken)
+    {
+        var slices = new List<double>(6);
+        for (var slice = 0; slice < 6; slice++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+            load.ThrowIfFailed();
+            var newest = await fab.NewestSeqAsync(cancellationToken);
+            slices.Add((newest - fromSeq) / 10.0);
+            fromSeq = newest;
+        }
+        return (slices, fromSeq);
     }
 
     private static async Task<(long Checkpoints, long Autovacuums, long Autoanalyzes, long WalBytes, long WalPageImages)> MaintenanceCountersAsync(BenchFab fab, CancellationToken cancellationToken)
@@ -346,19 +355,9 @@ internal static class ScaleBenchmark
         await localApiResource.StartAgainAsync(cancellationToken);
         var ready = Stopwatch.GetElapsedTime(restarting);
         output.WriteLine($"restart to ready (/health answers): {ready.TotalSeconds:0.00} s");
-        var slices = new List<double>();
+        List<double> slices;
         await using (var load = IngestLoad.Start(client, loadIds, cancellationToken))
-        {
-            var sliceStart = await fab.NewestSeqAsync(cancellationToken);
-            for (var slice = 0; slice < 6; slice++)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
-                load.ThrowIfFailed();
-                var newest = await fab.NewestSeqAsync(cancellationToken);
-                slices.Add((newest - sliceStart) / 10.0);
-                sliceStart = newest;
-            }
-        }
+            (slices, _) = await MinuteAsync(fab, load, await fab.NewestSeqAsync(cancellationToken), cancellationToken);
         output.WriteLine($"first minute after the restart, per 10 s: {string.Join(", ", slices.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))} events/s (steady: {steadyRate:N0})");
         return
         [
